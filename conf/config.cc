@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cmath>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -118,7 +117,6 @@ class ErrorList {
 
   bool empty() const { return errors_.empty(); }
   std::size_t size() const { return errors_.size(); }
-  const std::string& file_name() const { return file_name_; }
 
   // All errors, one per line, in file order (line-less ones first: they are about the whole
   // file). stable_sort keeps the order in which same-line errors were found.
