@@ -1,0 +1,35 @@
+// File: tests/testing/loopback.h
+//
+// Test helpers for real sockets on loopback (STYLE.md rule 46: one naming scheme, Make*/Run*).
+//
+//  - MakeUdpClient(family): a blocking UDP socket bound to an ephemeral loopback port.
+//  - UdpRoundTrips(...): sends N datagrams to a port and counts replies within a deadline.
+//  - SourceDir(): the repository root (SIPRING_SOURCE_DIR from ctest, or derived from __FILE__).
+//
+// Thread-safety: plain functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sipring::testing {
+
+// A UDP socket on 127.0.0.1 (AF_INET) or ::1 (AF_INET6), ephemeral port, with a receive timeout.
+int MakeUdpClient(int family, int timeout_ms = 1000);
+// A TCP socket connected to loopback:port (blocking, with timeouts).
+int MakeTcpClient(int family, uint16_t port, int timeout_ms = 2000);
+
+struct RoundTrips {
+  int sent = 0;
+  int received = 0;
+  int mismatched = 0;  // replies whose bytes differ from what was sent
+  int other = 0;       // replies with a different payload class (e.g. "BUSY\n")
+};
+// Sends `count` datagrams of `size` bytes (each tagged with its sequence number) to
+// loopback:port, `window` at a time, and reads replies until all came back or `deadline_ms`.
+RoundTrips UdpRoundTrips(int fd, int family, uint16_t port, int count, int size, int window,
+                         int deadline_ms);
+
+std::string SourceDir();
+
+}  // namespace sipring::testing
