@@ -1,0 +1,86 @@
+#include "sip/name_addr.h"
+
+#include "sip/internal/lex.h"
+
+namespace sipring::sip {
+namespace {
+
+using sip_internal::IsLws;
+using sip_internal::TrimLeftLws;
+
+// A URI as it appears in a header: starts with a scheme and contains no LWS.
+bool LooksLikeUri(std::string_view u) {
+  if (u.empty() || !sip_internal::IsAlpha(u[0])) return false;
+  bool colon = false;
+  for (char c : u) {
+    if (sip_internal::Is(c, sip_internal::kClassUriStop)) return false;
+    colon |= c == ':';
+  }
+  return colon;
+}
+
+}  // namespace
+
+bool ParseNameAddr(std::string_view value, NameAddr* out) {
+  *out = NameAddr();
+  std::string_view s = sip_internal::TrimLws(value);
+  out->value = s;
+  if (s.empty()) return false;
+  size_t pos = 0;
+  if (s[0] == '"') {
+    const size_t q = sip_internal::QuotedStringLength(s);
+    if (q == 0) return false;
+    out->display_name = s.substr(0, q);
+    pos = q;
+    while (pos < s.size() && IsLws(s[pos])) ++pos;
+    if (pos >= s.size() || s[pos] != '<') return false;
+  } else {
+    // Either *(token LWS) "<" (display name made of tokens; lwsdisp has no LWS before '<') or an
+    // addr-spec. Scan the leading token/LWS run: stopping at '<' means name-addr.
+    size_t i = 0;
+    while (i < s.size() && (sip_internal::IsToken(s[i]) || IsLws(s[i]))) ++i;
+    if (i < s.size() && s[i] == '<') {
+      out->display_name = sip_internal::TrimRightLws(s.substr(0, i));
+      pos = i;
+    } else {
+      // addr-spec: the URI runs to the first ';' (header parameters) or LWS; it may not hold
+      // '?' or ',' because those would be ambiguous without brackets (RFC 3261 §20).
+      size_t e = 0;
+      while (e < s.size() && s[e] != ';' && !IsLws(s[e])) ++e;
+      out->uri = s.substr(0, e);
+      if (!LooksLikeUri(out->uri) || out->uri.find_first_of("?,") != std::string_view::npos) {
+        return false;
+      }
+      s = s.substr(e);
+      pos = std::string_view::npos;
+    }
+  }
+  if (pos != std::string_view::npos) {
+    const size_t close = s.find('>', pos);
+    if (close == std::string_view::npos) return false;
+    out->uri = s.substr(pos + 1, close - pos - 1);
+    out->bracketed = true;
+    if (!LooksLikeUri(out->uri)) return false;
+    s = s.substr(close + 1);
+  }
+  out->params = sip_internal::TrimLws(s);
+  std::string_view name, pvalue;
+  bool has_value = false;
+  while (true) {
+    switch (sip_internal::NextParam(&s, &name, &pvalue, &has_value)) {
+      case sip_internal::ParamStep::kEnd:
+        return true;
+      case sip_internal::ParamStep::kError:
+        return false;
+      case sip_internal::ParamStep::kParam:
+        break;
+    }
+    if (sip_internal::EqualsIgnoreCase(name, "tag")) {
+      if (!has_value) return false;
+      out->tag = pvalue;
+      out->has_tag = true;
+    }
+  }
+}
+
+}  // namespace sipring::sip

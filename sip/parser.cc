@@ -1,0 +1,352 @@
+#include "sip/parser.h"
+
+#include <cstring>
+
+#include "sip/internal/lex.h"
+
+namespace sipring::sip {
+namespace {
+
+using sip_internal::EqualsIgnoreCase;
+using sip_internal::NextListElement;
+using sip_internal::ParseDecimal;
+using sip_internal::TrimLws;
+
+constexpr uint64_t kMaxUint32 = 0xffffffffu;
+
+bool IsLimitError(ParseError e) {
+  switch (e) {
+    case ParseError::kMessageTooLarge:
+    case ParseError::kTooManyHeaders:
+    case ParseError::kHeaderTooLong:
+    case ParseError::kUriTooLong:
+    case ParseError::kBodyTooLarge:
+    case ParseError::kTooManyValues:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Keeps the first syntax error and the first limit error; the limit error wins at the end.
+struct ErrorSink {
+  ParseError syntax = ParseError::kOk;
+  ParseError limit = ParseError::kOk;
+  void Note(ParseError e) {
+    ParseError& slot = IsLimitError(e) ? limit : syntax;
+    if (slot == ParseError::kOk) slot = e;
+  }
+  ParseError Result() const { return limit != ParseError::kOk ? limit : syntax; }
+};
+
+// "SIP/" 1*DIGIT "." 1*DIGIT: a version we recognise as one, just not ours (505, not 400).
+bool LooksLikeSipVersion(std::string_view v) {
+  if (v.size() < 7 || !EqualsIgnoreCase(v.substr(0, 4), "SIP/")) return false;
+  v.remove_prefix(4);
+  const size_t dot = v.find('.');
+  if (dot == 0 || dot == std::string_view::npos || dot + 1 == v.size()) return false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i != dot && !sip_internal::IsDigit(v[i])) return false;
+  }
+  return true;
+}
+
+void ParseStartLine(const ParseLimits& limits, Message* m, ErrorSink* errors) {
+  const std::string_view line = m->start_line;
+  if (line.size() >= 4 && EqualsIgnoreCase(line.substr(0, 4), "SIP/")) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+    m->kind = Message::Kind::kResponse;
+    const size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) return errors->Note(ParseError::kBadStartLine);
+    m->version = line.substr(0, sp);
+    if (!EqualsIgnoreCase(m->version, "SIP/2.0")) errors->Note(ParseError::kBadVersion);
+    std::string_view rest = line.substr(sp + 1);
+    size_t d = 0;
+    while (d < rest.size() && sip_internal::IsDigit(rest[d])) ++d;
+    uint64_t code = 0;
+    // Exactly three digits (bigcode sends ten); then SP, or nothing when a sender dropped the SP
+    // before an empty reason.
+    if (d != 3 || !ParseDecimal(rest.substr(0, 3), 699, &code) || code < 100 ||
+        (rest.size() > 3 && rest[3] != ' ')) {
+      return errors->Note(ParseError::kBadStatusCode);
+    }
+    m->status_code = static_cast<int>(code);
+    m->reason = rest.size() > 3 ? rest.substr(4) : std::string_view();
+    return;
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version CRLF, single SPs only (RFC 4475 lwsstart,
+  // trws, lwsruri are rejected: a liberal parse could not be forwarded faithfully anyway).
+  m->kind = Message::Kind::kRequest;
+  const size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return errors->Note(ParseError::kBadStartLine);
+  const size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return errors->Note(ParseError::kBadStartLine);
+  m->method = line.substr(0, sp1);
+  m->request_uri_text = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  m->version = line.substr(sp2 + 1);
+  if (m->request_uri_text.size() > limits.max_uri_length) errors->Note(ParseError::kUriTooLong);
+  if (!sip_internal::IsTokenString(m->method) || m->request_uri_text.empty() ||
+      m->version.find(' ') != std::string_view::npos) {
+    return errors->Note(ParseError::kBadStartLine);
+  }
+  if (!EqualsIgnoreCase(m->version, "SIP/2.0")) {
+    return errors->Note(LooksLikeSipVersion(m->version) ? ParseError::kBadVersion
+                                                        : ParseError::kBadStartLine);
+  }
+  if (!ParseUri(m->request_uri_text, &m->request_uri)) errors->Note(ParseError::kBadRequestUri);
+}
+
+void ParseViaHeader(std::string_view value, uint16_t index, Message* m, ErrorSink* errors) {
+  std::string_view rest = value;
+  do {
+    const std::string_view element = TrimLws(NextListElement(&rest));
+    if (m->via_count == kMaxVias) return errors->Note(ParseError::kTooManyValues);
+    Via& via = m->vias[m->via_count];
+    if (element.empty() || !ParseVia(element, &via)) return errors->Note(ParseError::kBadVia);
+    via.header_index = index;
+    ++m->via_count;
+  } while (rest.data() != nullptr);
+}
+
+void ParseRouteHeader(std::string_view value, uint16_t index, RouteValue* values, uint16_t* count,
+                      size_t capacity, ParseError bad, ErrorSink* errors) {
+  std::string_view rest = value;
+  do {
+    const std::string_view element = NextListElement(&rest);
+    if (*count == capacity) return errors->Note(ParseError::kTooManyValues);
+    RouteValue& rv = values[*count];
+    // Route and Record-Route values are always name-addr (RFC 3261 §20.30, §20.34).
+    if (!ParseNameAddr(element, &rv.addr) || !rv.addr.bracketed || !ParseUri(rv.addr.uri, &rv.uri)) {
+      return errors->Note(bad);
+    }
+    rv.addr.header_index = index;
+    ++*count;
+  } while (rest.data() != nullptr);
+}
+
+void ParseContactHeader(std::string_view value, uint16_t index, Message* m, ErrorSink* errors) {
+  if (value == "*") {
+    m->contact_star = true;
+    return;
+  }
+  std::string_view rest = value;
+  do {
+    const std::string_view element = NextListElement(&rest);
+    if (m->contact_count == kMaxContacts) return errors->Note(ParseError::kTooManyValues);
+    NameAddr& na = m->contacts[m->contact_count];
+    if (!ParseNameAddr(element, &na)) return errors->Note(ParseError::kBadContact);
+    na.header_index = index;
+    ++m->contact_count;
+  } while (rest.data() != nullptr);
+}
+
+bool ParseCSeq(std::string_view value, CSeq* out) {
+  size_t d = 0;
+  while (d < value.size() && sip_internal::IsDigit(value[d])) ++d;
+  uint64_t number = 0;
+  if (!ParseDecimal(value.substr(0, d), kMaxUint32, &number)) return false;
+  const std::string_view method = TrimLws(value.substr(d));
+  if (method.size() == value.size() - d) return false;  // no LWS between number and method
+  if (!sip_internal::IsTokenString(method)) return false;
+  out->number = static_cast<uint32_t>(number);
+  out->method = method;
+  return true;
+}
+
+// Structured parse of the headers the proxy acts on; the others are only indexed.
+void ParseKnownHeader(const Header& h, uint16_t index, Message* m, ErrorSink* errors) {
+  const bool first = m->count[static_cast<size_t>(h.id)] == 1;
+  uint64_t n = 0;
+  switch (h.id) {
+    case HeaderId::kVia:
+      return ParseViaHeader(h.value, index, m, errors);
+    case HeaderId::kFrom:
+      if (!first) return;
+      if (!ParseNameAddr(h.value, &m->from)) errors->Note(ParseError::kBadFrom);
+      m->from.header_index = index;
+      return;
+    case HeaderId::kTo:
+      if (!first) return;
+      if (!ParseNameAddr(h.value, &m->to)) errors->Note(ParseError::kBadTo);
+      m->to.header_index = index;
+      return;
+    case HeaderId::kCallId:
+      if (!first) return;
+      m->call_id = h.value;
+      for (char c : h.value) {
+        if (sip_internal::IsLws(c)) return errors->Note(ParseError::kBadCallId);
+      }
+      if (h.value.empty()) errors->Note(ParseError::kBadCallId);
+      return;
+    case HeaderId::kCSeq:
+      if (first && !ParseCSeq(h.value, &m->cseq)) errors->Note(ParseError::kBadCSeq);
+      return;
+    case HeaderId::kMaxForwards:
+      if (!first) return;
+      if (!ParseDecimal(h.value, 255, &n)) return errors->Note(ParseError::kBadMaxForwards);
+      m->max_forwards = static_cast<int>(n);
+      return;
+    case HeaderId::kContentLength:
+      if (!ParseDecimal(h.value, kMaxUint32, &n)) return errors->Note(ParseError::kBadContentLength);
+      // Two Content-Lengths that disagree make framing impossible (RFC 4475 mcl01).
+      if (m->content_length >= 0 && m->content_length != static_cast<int64_t>(n)) {
+        return errors->Note(ParseError::kBadContentLength);
+      }
+      m->content_length = static_cast<int64_t>(n);
+      return;
+    case HeaderId::kExpires:
+      if (!first) return;
+      if (!ParseDecimal(h.value, kMaxUint32, &n)) return errors->Note(ParseError::kBadExpires);
+      m->expires = static_cast<int64_t>(n);
+      return;
+    case HeaderId::kRoute:
+      return ParseRouteHeader(h.value, index, m->routes.data(), &m->route_count, kMaxRoutes,
+                              ParseError::kBadRoute, errors);
+    case HeaderId::kRecordRoute:
+      return ParseRouteHeader(h.value, index, m->record_routes.data(), &m->record_route_count,
+                              kMaxRecordRoutes, ParseError::kBadRecordRoute, errors);
+    case HeaderId::kContact:
+      return ParseContactHeader(h.value, index, m, errors);
+    default:
+      return;
+  }
+}
+
+void Reset(std::string_view bytes, Message* m) {
+  m->buffer = bytes;
+  m->kind = Message::Kind::kUnknown;
+  m->start_line = m->method = m->request_uri_text = m->version = m->reason = {};
+  m->request_uri = Uri();
+  m->status_code = 0;
+  m->header_count = 0;
+  m->headers_complete = false;
+  m->first.fill(kNoHeader);
+  m->last.fill(kNoHeader);
+  m->count.fill(0);
+  m->via_count = m->route_count = m->record_route_count = m->contact_count = 0;
+  m->contact_star = false;
+  m->from = NameAddr();
+  m->to = NameAddr();
+  m->call_id = {};
+  m->cseq = CSeq();
+  m->max_forwards = -1;
+  m->content_length = -1;
+  m->expires = -1;
+  m->header_end = m->body_offset = 0;
+  m->body = m->trailing = {};
+}
+
+}  // namespace
+
+ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) {
+  Reset(input, m);
+  ErrorSink errors;
+  std::string_view bytes = input;
+  if (bytes.size() > limits.max_message_size) {
+    // Still index what fits, so the 513 can carry the Vias.
+    errors.Note(ParseError::kMessageTooLarge);
+    bytes = bytes.substr(0, limits.max_message_size);
+  }
+  // Offsets are 32-bit; a message this large is over any sane limit anyway.
+  if (bytes.size() >= kMaxUint32) return ParseError::kMessageTooLarge;
+  const char* const base = bytes.data();
+  const size_t n = bytes.size();
+
+  const void* nl = n == 0 ? nullptr : std::memchr(base, '\n', n);
+  if (nl == nullptr) {
+    errors.Note(ParseError::kIncomplete);
+    return errors.Result();
+  }
+  const size_t start_eol = static_cast<size_t>(static_cast<const char*>(nl) - base);
+  m->start_line = bytes.substr(0, start_eol > 0 && base[start_eol - 1] == '\r' ? start_eol - 1 : start_eol);
+  ParseStartLine(limits, m, &errors);
+
+  size_t pos = start_eol + 1;
+  const size_t max_headers = limits.max_headers < kMaxHeaders ? limits.max_headers : kMaxHeaders;
+  while (true) {
+    if (pos >= n) {
+      errors.Note(ParseError::kIncomplete);
+      break;
+    }
+    // The empty line ends the header section (a bare LF is tolerated like the line ends below).
+    if (base[pos] == '\n' || (base[pos] == '\r' && pos + 1 < n && base[pos + 1] == '\n')) {
+      m->header_end = static_cast<uint32_t>(pos);
+      m->body_offset = static_cast<uint32_t>(pos + (base[pos] == '\n' ? 1 : 2));
+      m->headers_complete = true;
+      break;
+    }
+    // Find the end of this header: a LF not followed by SP/HT (which would be a fold).
+    size_t scan = pos;
+    size_t eol = 0;
+    bool found = false;
+    while (const void* p = std::memchr(base + scan, '\n', n - scan)) {
+      eol = static_cast<size_t>(static_cast<const char*>(p) - base);
+      if (eol + 1 < n && (base[eol + 1] == ' ' || base[eol + 1] == '\t')) {
+        scan = eol + 1;
+        continue;
+      }
+      found = true;
+      break;
+    }
+    if (!found) {
+      errors.Note(ParseError::kIncomplete);
+      break;
+    }
+    const size_t line_length = eol + 1 - pos;
+    if (line_length > limits.max_header_length) errors.Note(ParseError::kHeaderTooLong);
+    if (m->header_count == max_headers) {
+      errors.Note(ParseError::kTooManyHeaders);
+      break;
+    }
+    const size_t content_end = (eol > pos && base[eol - 1] == '\r') ? eol - 1 : eol;
+    const std::string_view line(base + pos, content_end - pos);
+    const size_t name_length = sip_internal::TokenLength(line);
+    size_t colon = name_length;
+    while (colon < line.size() && (line[colon] == ' ' || line[colon] == '\t')) ++colon;
+    if (name_length == 0 || colon >= line.size() || line[colon] != ':') {
+      errors.Note(ParseError::kBadHeaderLine);
+      pos = eol + 1;
+      continue;
+    }
+    const uint16_t index = m->header_count++;
+    Header& h = m->headers[index];
+    h.name = line.substr(0, name_length);
+    h.value = TrimLws(line.substr(colon + 1));
+    h.offset = static_cast<uint32_t>(pos);
+    h.length = static_cast<uint32_t>(line_length);
+    h.id = LookupHeaderId(h.name);
+    h.next_same = kNoHeader;
+    if (h.id != HeaderId::kOther) {
+      const size_t id = static_cast<size_t>(h.id);
+      if (m->last[id] == kNoHeader) {
+        m->first[id] = index;
+      } else {
+        m->headers[m->last[id]].next_same = index;
+      }
+      m->last[id] = index;
+      if (m->count[id] < 255) ++m->count[id];
+      ParseKnownHeader(h, index, m, &errors);
+    }
+    pos = eol + 1;
+  }
+
+  if (m->headers_complete) {
+    // Body bytes come from the whole input, not the truncated view: a message over the size
+    // limit has already failed, and its body is never used.
+    const size_t available = input.size() - m->body_offset;
+    if (m->content_length < 0) {
+      m->body = input.substr(m->body_offset);
+    } else if (static_cast<uint64_t>(m->content_length) > limits.max_body_size) {
+      errors.Note(ParseError::kBodyTooLarge);
+    } else if (static_cast<size_t>(m->content_length) > available) {
+      errors.Note(ParseError::kBodyTruncated);
+      m->body = input.substr(m->body_offset);
+    } else {
+      m->body = input.substr(m->body_offset, static_cast<size_t>(m->content_length));
+      m->trailing = input.substr(m->body_offset + static_cast<size_t>(m->content_length));
+    }
+  }
+  return errors.Result();
+}
+
+}  // namespace sipring::sip
