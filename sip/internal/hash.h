@@ -1,0 +1,41 @@
+// File: sip/internal/hash.h
+//
+// A small, fast, non-cryptographic hash (64-bit FNV-1a) and hex formatting, used to derive
+// stateless branch parameters (RFC 3261 §16.11) and To-tags for stateless responses. The outputs
+// only need to be stable and well spread, not secret: §16.11 asks that a retransmission map to
+// the same branch, nothing more. Pure functions, any thread.
+//
+// Example:
+//   uint64_t h = sip_internal::Fnv1a("abc");
+//   char hex[16];
+//   sip_internal::ToHex16(h, hex);
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace sipring::sip_internal {
+
+inline constexpr uint64_t kFnvOffset = 14695981039346656037ull;
+
+inline uint64_t Fnv1a(std::string_view s, uint64_t h = kFnvOffset) {
+  for (char c : s) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// Mixes a separator so ("ab","c") and ("a","bc") hash differently.
+inline uint64_t Fnv1aField(std::string_view s, uint64_t h) { return Fnv1a(s, Fnv1a("\x1f", h)); }
+
+// Writes 16 lowercase hex digits of v into out[0..15].
+inline void ToHex16(uint64_t v, char* out) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) {
+    out[i] = kDigits[v & 0xf];
+    v >>= 4;
+  }
+}
+
+}  // namespace sipring::sip_internal
