@@ -218,7 +218,7 @@ void ShardGroup::Join() {
   threads_.clear();
 }
 
-void ShardGroup::WaitForSignal(uint64_t drain_ms, int64_t stop_after_ms) {
+int ShardGroup::WaitForSignal(int64_t stop_after_ms) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -234,7 +234,11 @@ void ShardGroup::WaitForSignal(uint64_t drain_ms, int64_t stop_after_ms) {
       sig = sigwaitinfo(&set, nullptr);
     } while (sig < 0 && errno == EINTR);
   }
-  if (sig == SIGINT) {
+  return sig;
+}
+
+void ShardGroup::Shutdown(int signal, uint64_t drain_ms) {
+  if (signal == SIGINT) {
     StopAll();
   } else {
     DrainAll(drain_ms);

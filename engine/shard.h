@@ -19,7 +19,7 @@
 // Example:
 //   ShardGroup group({.shards = 2}, [](int i) { return std::make_unique<EchoApp>(port); });
 //   SIPRING_RETURN_IF_ERROR(group.Start());
-//   group.WaitForSignal(/*drain_ms=*/5000);   // returns after SIGTERM/SIGINT
+//   group.Shutdown(group.WaitForSignal(), /*drain_ms=*/5000);
 #pragma once
 
 #include <atomic>
@@ -136,10 +136,12 @@ class ShardGroup {
   // Starts the threads and waits until every shard is up; on the first failure stops the others
   // and returns that shard's error.
   absl::Status Start();
-  // Blocks SIGTERM/SIGINT in this thread and waits for one (or for `stop_after_ms` >= 0 to pass,
-  // for tests). SIGTERM: drain within `drain_ms`; SIGINT: stop. Returns after all threads joined.
-  // Threads started by Start() already have the signals blocked, so only this thread takes them.
-  void WaitForSignal(uint64_t drain_ms, int64_t stop_after_ms = -1);
+  // Waits for SIGTERM or SIGINT (or for `stop_after_ms` >= 0 to pass, reported as SIGTERM) and
+  // returns which. Threads started by Start() have the signals blocked, so only this thread takes
+  // them. The shards keep running: the caller may stop its own readers first, then Shutdown().
+  int WaitForSignal(int64_t stop_after_ms = -1);
+  // SIGTERM: drain within `drain_ms`; SIGINT: stop at once. Returns after all threads joined.
+  void Shutdown(int signal, uint64_t drain_ms);
   void DrainAll(uint64_t drain_ms);
   void StopAll();
   void Join();

@@ -103,7 +103,8 @@ TEST(ShardGroupTest, SigtermDrains) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     kill(getpid(), SIGTERM);
   });
-  g.WaitForSignal(1000, 5000);
+  EXPECT_EQ(g.WaitForSignal(5000), SIGTERM);
+  g.Shutdown(SIGTERM, 1000);
   killer.join();
   EXPECT_EQ(p.drained, 1);
   EXPECT_EQ(p.stopped, 1);
