@@ -18,20 +18,33 @@ using engine::ShardGroupOptions;
 class UdpEchoTest : public ::testing::TestWithParam<int> {
  protected:
   SockAddr Any() const { return GetParam() == AF_INET6 ? SockAddr::Loopback6(0) : SockAddr::Loopback4(0); }
+  // One shard running the UDP echo on an ephemeral loopback port with the given pool.
+  absl::Status StartEcho(const engine::BufferPoolOptions& pool) {
+    ShardGroupOptions o;
+    o.shards = 1;
+    o.shard.pool = pool;
+    group_ = std::make_unique<ShardGroup>(o, [this](int) {
+      auto a = std::make_unique<echo::UdpEchoApp>(Any());
+      app_ = a.get();
+      return a;
+    });
+    return group_->Start();
+  }
+  void TearDown() override {
+    if (group_) {
+      group_->StopAll();
+      group_->Join();
+    }
+  }
+  std::unique_ptr<ShardGroup> group_;
+  echo::UdpEchoApp* app_ = nullptr;
 };
 
 TEST_P(UdpEchoTest, EchoesFromTheReceiveSlot) {
-  echo::UdpEchoApp* app = nullptr;
-  ShardGroupOptions o;
-  o.shards = 1;
-  o.shard.pool = {.buffer_size = 2048, .rx_main = 256, .rx_reserve = 16, .tx = 8, .tx_reserve = 4};
-  ShardGroup g(o, [&](int) {
-    auto a = std::make_unique<echo::UdpEchoApp>(Any());
-    app = a.get();
-    return a;
-  });
-  absl::Status st = g.Start();
+  absl::Status st =
+      StartEcho({.buffer_size = 2048, .rx_main = 256, .rx_reserve = 16, .tx = 8, .tx_reserve = 4});
   if (!st.ok()) GTEST_SKIP() << st;
+  echo::UdpEchoApp* app = app_;
   int fd = testing::MakeUdpClient(GetParam());
   auto r = testing::UdpRoundTrips(fd, GetParam(), app->bound_port, 5000, 900, 64, 10000);
   close(fd);
@@ -39,28 +52,18 @@ TEST_P(UdpEchoTest, EchoesFromTheReceiveSlot) {
   EXPECT_EQ(r.mismatched, 0);
   EXPECT_EQ(app->echoed.Get(), 5000u);
   EXPECT_EQ(app->socket()->counters().send_errors.Get(), 0u);
-  g.StopAll();
-  g.Join();
 }
 
 TEST_P(UdpEchoTest, TinyPoolExhaustsCountsAndRecovers) {
-  echo::UdpEchoApp* app = nullptr;
-  ShardGroupOptions o;
-  o.shards = 1;
   // 8 main slots, 8 reserve; the shard's sends hold slots until completion, so a burst of 2000
   // datagrams outruns the ring many times.
-  o.shard.pool = {.buffer_size = 2048, .rx_main = 8, .rx_reserve = 8, .tx = 4, .tx_reserve = 4,
-                  .min_rearm = 1};
-  ShardGroup g(o, [&](int) {
-    auto a = std::make_unique<echo::UdpEchoApp>(Any());
-    app = a.get();
-    return a;
-  });
-  absl::Status st = g.Start();
+  absl::Status st = StartEcho({.buffer_size = 2048, .rx_main = 8, .rx_reserve = 8, .tx = 4,
+                               .tx_reserve = 4, .min_rearm = 1});
   if (!st.ok()) GTEST_SKIP() << st;
+  echo::UdpEchoApp* app = app_;
   int fd = testing::MakeUdpClient(GetParam());
   auto r = testing::UdpRoundTrips(fd, GetParam(), app->bound_port, 2000, 900, 500, 10000);
-  const auto& c = g.shard(0).pool().counters();
+  const auto& c = group_->shard(0).pool().counters();
   EXPECT_GT(c.enobufs.Get(), 0u) << "the ring must have run dry";
   EXPECT_GT(c.rearms.Get(), 0u);
   // Every datagram is answered: echoed, or BUSY from the reserve. The socket buffer (default
@@ -71,8 +74,6 @@ TEST_P(UdpEchoTest, TinyPoolExhaustsCountsAndRecovers) {
   auto after = testing::UdpRoundTrips(fd, GetParam(), app->bound_port, 100, 200, 1, 5000);
   EXPECT_EQ(after.received, 100);
   close(fd);
-  g.StopAll();
-  g.Join();
 }
 
 INSTANTIATE_TEST_SUITE_P(IpVersions, UdpEchoTest, ::testing::Values(AF_INET, AF_INET6),
