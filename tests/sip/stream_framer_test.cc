@@ -61,6 +61,21 @@ TEST(StreamFramerTest, ContentLengthForms) {
   EXPECT_EQ(f.state, State::kMessage);
 }
 
+// Bare-LF line ends frame where Parse() ends the header section (found by the fuzzer).
+TEST(StreamFramerTest, BareLineFeedsAgreeWithParser) {
+  const ParseLimits l;
+  for (std::string_view m : {std::string_view("OPTIONS sip:a@b SIP/2.0\nl: 2\n\nab"),
+                             std::string_view("OPTIONS sip:a@b SIP/2.0\r\nl: 2\r\n\nab"),
+                             std::string_view("OPTIONS sip:a@b SIP/2.0\nl: 2\n\r\nab")}) {
+    const FrameResult f = FrameStream(m, l);
+    ASSERT_EQ(f.state, State::kMessage) << m;
+    EXPECT_EQ(f.length, m.size()) << m;
+    Message msg;
+    ASSERT_EQ(Parse(m, l, &msg), ParseError::kOk);
+    EXPECT_EQ(msg.body, "ab");
+  }
+}
+
 TEST(StreamFramerTest, Limits) {
   ParseLimits l;
   l.max_body_size = 4;
