@@ -108,6 +108,16 @@ RoundTrips UdpRoundTrips(int fd, int family, uint16_t port, int count, int size,
   return r;
 }
 
+void DrainSocket(int fd, int quiet_ms) {
+  char buf[65536];
+  pollfd p{fd, POLLIN, 0};
+  while (poll(&p, 1, quiet_ms) > 0) {
+    if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0) break;
+  }
+}
+
+void SleepMs(int ms) { poll(nullptr, 0, ms); }
+
 std::string SourceDir() {
   if (const char* d = std::getenv("SIPRING_SOURCE_DIR")) return d;
   std::string f = __FILE__;  // .../tests/testing/loopback.cc

@@ -30,6 +30,20 @@ struct RoundTrips {
 RoundTrips UdpRoundTrips(int fd, int family, uint16_t port, int count, int size, int window,
                          int deadline_ms);
 
+// Reads and discards whatever arrives on `fd` until it has been quiet for `quiet_ms`.
+void DrainSocket(int fd, int quiet_ms);
+
+void SleepMs(int ms);
+
+// Polls `pred` every millisecond until it holds or `timeout_ms` passes; returns its last value.
+// For counters a shard updates after the peer already saw the effect (a send's completion is
+// reaped after the bytes arrived).
+template <typename Pred>
+bool WaitFor(Pred pred, int timeout_ms) {
+  for (int i = 0; i < timeout_ms && !pred(); ++i) SleepMs(1);
+  return pred();
+}
+
 std::string SourceDir();
 
 }  // namespace sipring::testing
