@@ -38,6 +38,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_ASSERT(e == sip::ForwardError::kTooManyHops);
       return 0;
     }
+    if (in->via_count >= sip::kMaxVias || in->record_route_count >= sip::kMaxRecordRoutes) {
+      FUZZ_ASSERT(e == sip::ForwardError::kTooManyValues);
+      return 0;
+    }
     FUZZ_ASSERT(e == sip::ForwardError::kOk);
   } else {
     const sip::ForwardError e = sip::ForwardResponse(*in, &list);

@@ -117,6 +117,10 @@ ForwardError ForwardRequest(const Message& msg, const ForwardOptions& options,
   if (!msg.IsRequest()) return ForwardError::kNotRequest;
   if (!msg.headers_complete) return ForwardError::kIncomplete;
   if (msg.max_forwards == 0) return ForwardError::kTooManyHops;
+  if (msg.via_count >= kMaxVias ||
+      (options.record_route && msg.record_route_count >= kMaxRecordRoutes)) {
+    return ForwardError::kTooManyValues;
+  }
 
   ScratchWriter w(scratch);
   Edit edits[6];

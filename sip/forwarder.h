@@ -64,6 +64,9 @@ enum class ForwardError {
   kScratchTooSmall, // `scratch` cannot hold the inserted pieces
   kTooManyPieces,   // the GatherList is full (cannot happen with kMaxGatherPieces; defensive)
   kIncomplete,      // the message did not finish parsing (no end of headers)
+  kTooManyValues,   // adding our Via or Record-Route would exceed what Message can hold
+                    // (kMaxVias, kMaxRecordRoutes), so the result, or the response coming back
+                    // through us, could not be parsed: answer 513 instead
 };
 
 // Builds the forwarded request. `msg` must have parsed (Parse() == kOk, or at least

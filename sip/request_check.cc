@@ -59,6 +59,9 @@ Verdict CheckRequest(const Message& msg, ParseError parse_result, const CheckOpt
   if (msg.Count(HeaderId::kMaxForwards) > 1) return Respond(400, "Bad Request (duplicate Max-Forwards)");
   if (msg.Count(HeaderId::kContentLength) > 1) return Respond(400, "Bad Request (duplicate Content-Length)");
   if (msg.via_count == 0) return Respond(400, "Bad Request (missing Via)");
+  // Our own Via would make it one more than Message holds: neither the forwarded request nor
+  // its responses could be parsed again (found by the round-trip fuzzer).
+  if (msg.via_count >= kMaxVias) return Respond(513, "Message Too Large (too many Via)");
   if (msg.Count(HeaderId::kCallId) == 0) return Respond(400, "Bad Request (missing Call-ID)");
   if (msg.Count(HeaderId::kFrom) == 0) return Respond(400, "Bad Request (missing From)");
   if (msg.Count(HeaderId::kTo) == 0) return Respond(400, "Bad Request (missing To)");

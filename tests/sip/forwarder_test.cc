@@ -130,6 +130,25 @@ TEST(ForwarderTest, ErrorsAndSmallScratch) {
   EXPECT_EQ(Flatten(list, small), 0u);
 }
 
+// A request already at Message's Via capacity is not forwarded (its responses could not be
+// parsed on the way back); the verdict answers it with 513.
+TEST(ForwarderTest, RefusesToExceedCapacity) {
+  std::string m = "OPTIONS sip:a@b SIP/2.0\r\n";
+  for (size_t i = 0; i < kMaxVias; ++i) m += "Via: SIP/2.0/UDP h" + std::to_string(i) + ";branch=z9hG4bK" + std::to_string(i) + "\r\n";
+  m += "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  auto msg = std::make_unique<Message>();
+  ParseLimits limits;
+  limits.max_headers = kMaxHeaders;
+  ASSERT_EQ(Parse(m, limits, msg.get()), ParseError::kOk);
+  ASSERT_EQ(msg->via_count, kMaxVias);
+  char scratch[kForwardScratchSize];
+  GatherList list;
+  EXPECT_EQ(ForwardRequest(*msg, Options(), scratch, &list), ForwardError::kTooManyValues);
+  const Verdict v = CheckRequest(*msg, ParseError::kOk, CheckOptions());
+  EXPECT_EQ(v.action, Verdict::Action::kRespond);
+  EXPECT_EQ(v.status, 513);
+}
+
 TEST(ForwarderTest, ResponsePopsTopVia) {
   Message m;
   GatherList list;
