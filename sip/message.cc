@@ -5,6 +5,7 @@
 namespace sipring::sip {
 
 const Header* Message::FindByName(std::string_view name) const {
+  if (!sip_internal::IsTokenString(name)) return nullptr;  // LookupHeaderId wants a token
   const HeaderId id = LookupHeaderId(name);
   if (id != HeaderId::kOther) return Find(id);
   for (uint16_t i = 0; i < header_count; ++i) {

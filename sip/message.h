@@ -76,46 +76,48 @@ struct Message {
     kResponse,  // Status-Line: status_code, reason
   };
 
+  // Scalars first, arrays last: Parse() touches every scalar on every message but only the
+  // first few elements of each array, so this keeps its working set in a few cache lines
+  // instead of spread over the ~30 KiB struct (measured: Reset alone went from 9% of parse time).
   std::string_view buffer;      // everything parsed (a datagram, or one framed stream message)
   Kind kind = Kind::kUnknown;
+  bool headers_complete = false;  // the empty line ending the header section was found
+  bool contact_star = false;      // "Contact: *" (REGISTER removal)
+  uint16_t header_count = 0;
+  uint16_t via_count = 0;
+  uint16_t route_count = 0;
+  uint16_t record_route_count = 0;
+  uint16_t contact_count = 0;
+  int status_code = 0;          // responses, 100..699
   std::string_view start_line;  // without its CRLF
   std::string_view method;      // requests
   std::string_view request_uri_text;  // requests, as written
-  Uri request_uri;              // requests, parsed
   std::string_view version;     // "SIP/2.0"
-  int status_code = 0;          // responses, 100..699
   std::string_view reason;      // responses, may be empty (noreason)
 
-  std::array<Header, kMaxHeaders> headers;
-  uint16_t header_count = 0;
-  bool headers_complete = false;  // the empty line ending the header section was found
   // Per HeaderId: first and last header index (kNoHeader if none) and how many headers had it.
   std::array<uint16_t, kHeaderIdCount> first{};
   std::array<uint16_t, kHeaderIdCount> last{};
   std::array<uint8_t, kHeaderIdCount> count{};
 
-  std::array<Via, kMaxVias> vias;  // all Via values, top first
-  uint16_t via_count = 0;
-  std::array<RouteValue, kMaxRoutes> routes;
-  uint16_t route_count = 0;
-  std::array<RouteValue, kMaxRecordRoutes> record_routes;
-  uint16_t record_route_count = 0;
-  std::array<NameAddr, kMaxContacts> contacts;
-  uint16_t contact_count = 0;
-  bool contact_star = false;  // "Contact: *" (REGISTER removal)
-
-  NameAddr from;  // first From; valid when count[kFrom] > 0
-  NameAddr to;    // first To
   std::string_view call_id;
   CSeq cseq;
   int max_forwards = -1;        // -1 when absent
   int64_t content_length = -1;  // -1 when absent
   int64_t expires = -1;         // -1 when absent
-
   uint32_t header_end = 0;   // offset of the empty line ending the headers
   uint32_t body_offset = 0;  // offset of the first body byte
   std::string_view body;     // sized by Content-Length (or the rest of the datagram without one)
   std::string_view trailing; // bytes after the body in the datagram: ignored (RFC 4475 dblreq)
+  NameAddr from;  // first From; valid when count[kFrom] > 0
+  NameAddr to;    // first To
+  Uri request_uri;  // requests, parsed
+
+  std::array<Header, kMaxHeaders> headers;  // [0, header_count) in message order
+  std::array<Via, kMaxVias> vias;           // [0, via_count): all Via values, top first
+  std::array<RouteValue, kMaxRoutes> routes;
+  std::array<RouteValue, kMaxRecordRoutes> record_routes;
+  std::array<NameAddr, kMaxContacts> contacts;
 
   bool IsRequest() const { return kind == Kind::kRequest; }
   bool IsResponse() const { return kind == Kind::kResponse; }

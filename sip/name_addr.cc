@@ -1,5 +1,7 @@
 #include "sip/name_addr.h"
 
+#include <cstring>
+
 #include "sip/internal/lex.h"
 
 namespace sipring::sip {
@@ -8,15 +10,13 @@ namespace {
 using sip_internal::IsLws;
 using sip_internal::TrimLeftLws;
 
-// A URI as it appears in a header: starts with a scheme and contains no LWS.
+// A cheap plausibility check of a URI in a header (the full grammar is ParseUri()'s job, run
+// eagerly only where the proxy needs the parts): starts with a scheme letter, has a ':', and does
+// not end in LWS (RFC 4475 badaspec puts spaces inside the brackets).
 bool LooksLikeUri(std::string_view u) {
-  if (u.empty() || !sip_internal::IsAlpha(u[0])) return false;
-  bool colon = false;
-  for (char c : u) {
-    if (sip_internal::Is(c, sip_internal::kClassUriStop)) return false;
-    colon |= c == ':';
-  }
-  return colon;
+  return u.size() >= 2 && sip_internal::IsAlpha(u[0]) &&
+         !sip_internal::Is(u.back(), sip_internal::kClassUriStop) &&
+         std::memchr(u.data(), ':', u.size()) != nullptr;
 }
 
 }  // namespace
@@ -46,18 +46,18 @@ bool ParseNameAddr(std::string_view value, NameAddr* out) {
       // addr-spec: the URI runs to the first ';' (header parameters) or LWS; it may not hold
       // '?' or ',' because those would be ambiguous without brackets (RFC 3261 §20).
       size_t e = 0;
-      while (e < s.size() && s[e] != ';' && !IsLws(s[e])) ++e;
+      while (e < s.size() && !sip_internal::Is(s[e], sip_internal::kClassAddrSpecStop)) ++e;
+      if (e < s.size() && (s[e] == '?' || s[e] == ',')) return false;
       out->uri = s.substr(0, e);
-      if (!LooksLikeUri(out->uri) || out->uri.find_first_of("?,") != std::string_view::npos) {
-        return false;
-      }
+      if (!LooksLikeUri(out->uri)) return false;
       s = s.substr(e);
       pos = std::string_view::npos;
     }
   }
   if (pos != std::string_view::npos) {
-    const size_t close = s.find('>', pos);
-    if (close == std::string_view::npos) return false;
+    const void* gt = std::memchr(s.data() + pos, '>', s.size() - pos);
+    if (gt == nullptr) return false;
+    const size_t close = static_cast<size_t>(static_cast<const char*>(gt) - s.data());
     out->uri = s.substr(pos + 1, close - pos - 1);
     out->bracketed = true;
     if (!LooksLikeUri(out->uri)) return false;
@@ -75,7 +75,7 @@ bool ParseNameAddr(std::string_view value, NameAddr* out) {
       case sip_internal::ParamStep::kParam:
         break;
     }
-    if (sip_internal::EqualsIgnoreCase(name, "tag")) {
+    if (sip_internal::ClassifyParam(name) == sip_internal::ParamName::kTag) {
       if (!has_value) return false;
       out->tag = pvalue;
       out->has_tag = true;

@@ -173,10 +173,12 @@ void ParseKnownHeader(const Header& h, uint16_t index, Message* m, ErrorSink* er
     case HeaderId::kCallId:
       if (!first) return;
       m->call_id = h.value;
-      for (char c : h.value) {
-        if (sip_internal::IsLws(c)) return errors->Note(ParseError::kBadCallId);
+      // callid = word [ "@" word ]: no LWS inside. The value is trimmed and any CR/LF inside it
+      // belongs to a fold, which always carries SP or HT, so two memchr calls decide it.
+      if (h.value.empty() || std::memchr(h.value.data(), ' ', h.value.size()) != nullptr ||
+          std::memchr(h.value.data(), '\t', h.value.size()) != nullptr) {
+        errors->Note(ParseError::kBadCallId);
       }
-      if (h.value.empty()) errors->Note(ParseError::kBadCallId);
       return;
     case HeaderId::kCSeq:
       if (first && !ParseCSeq(h.value, &m->cseq)) errors->Note(ParseError::kBadCSeq);
@@ -261,58 +263,62 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
   m->start_line = bytes.substr(0, start_eol > 0 && base[start_eol - 1] == '\r' ? start_eol - 1 : start_eol);
   ParseStartLine(limits, m, &errors);
 
-  size_t pos = start_eol + 1;
+  // Pointer-based: this loop runs for every header of every message. Every header line found
+  // ends at a '\n' inside the buffer, which stops the token and SP/HT scans without a bounds
+  // check.
+  const char* p = base + start_eol + 1;
+  const char* const end = base + n;
   const size_t max_headers = limits.max_headers < kMaxHeaders ? limits.max_headers : kMaxHeaders;
   while (true) {
-    if (pos >= n) {
+    if (p >= end) {
       errors.Note(ParseError::kIncomplete);
       break;
     }
     // The empty line ends the header section (a bare LF is tolerated like the line ends below).
-    if (base[pos] == '\n' || (base[pos] == '\r' && pos + 1 < n && base[pos + 1] == '\n')) {
-      m->header_end = static_cast<uint32_t>(pos);
-      m->body_offset = static_cast<uint32_t>(pos + (base[pos] == '\n' ? 1 : 2));
+    if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+      m->header_end = static_cast<uint32_t>(p - base);
+      m->body_offset = static_cast<uint32_t>(p - base + (*p == '\n' ? 1 : 2));
       m->headers_complete = true;
       break;
     }
     // Find the end of this header: a LF not followed by SP/HT (which would be a fold).
-    size_t scan = pos;
-    size_t eol = 0;
-    bool found = false;
-    while (const void* p = std::memchr(base + scan, '\n', n - scan)) {
-      eol = static_cast<size_t>(static_cast<const char*>(p) - base);
-      if (eol + 1 < n && (base[eol + 1] == ' ' || base[eol + 1] == '\t')) {
-        scan = eol + 1;
-        continue;
-      }
-      found = true;
-      break;
+    const char* scan = p;
+    const char* eol = nullptr;
+    while (true) {
+      eol = static_cast<const char*>(std::memchr(scan, '\n', static_cast<size_t>(end - scan)));
+      if (eol == nullptr || eol + 1 >= end || (eol[1] != ' ' && eol[1] != '\t')) break;
+      scan = eol + 1;
     }
-    if (!found) {
+    if (eol == nullptr) {
       errors.Note(ParseError::kIncomplete);
       break;
     }
-    const size_t line_length = eol + 1 - pos;
+    const size_t line_length = static_cast<size_t>(eol + 1 - p);
     if (line_length > limits.max_header_length) errors.Note(ParseError::kHeaderTooLong);
     if (m->header_count == max_headers) {
       errors.Note(ParseError::kTooManyHeaders);
       break;
     }
-    const size_t content_end = (eol > pos && base[eol - 1] == '\r') ? eol - 1 : eol;
-    const std::string_view line(base + pos, content_end - pos);
-    const size_t name_length = sip_internal::TokenLength(line);
-    size_t colon = name_length;
-    while (colon < line.size() && (line[colon] == ' ' || line[colon] == '\t')) ++colon;
-    if (name_length == 0 || colon >= line.size() || line[colon] != ':') {
+    const char* const content_end = (eol > p && eol[-1] == '\r') ? eol - 1 : eol;
+    const char* name_end = p;
+    while (sip_internal::IsToken(*name_end)) ++name_end;
+    const char* colon = name_end;
+    while (*colon == ' ' || *colon == '\t') ++colon;
+    if (name_end == p || colon >= content_end || *colon != ':') {
       errors.Note(ParseError::kBadHeaderLine);
-      pos = eol + 1;
+      p = eol + 1;
       continue;
     }
+    const char* value_begin = colon + 1;
+    while (value_begin < content_end && sip_internal::IsLws(*value_begin)) ++value_begin;
+    const char* value_end = content_end;
+    while (value_end > value_begin && sip_internal::IsLws(value_end[-1])) --value_end;
+
     const uint16_t index = m->header_count++;
     Header& h = m->headers[index];
-    h.name = line.substr(0, name_length);
-    h.value = TrimLws(line.substr(colon + 1));
-    h.offset = static_cast<uint32_t>(pos);
+    h.name = std::string_view(p, static_cast<size_t>(name_end - p));
+    h.value = std::string_view(value_begin, static_cast<size_t>(value_end - value_begin));
+    h.offset = static_cast<uint32_t>(p - base);
     h.length = static_cast<uint32_t>(line_length);
     h.id = LookupHeaderId(h.name);
     h.next_same = kNoHeader;
@@ -327,7 +333,7 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
       if (m->count[id] < 255) ++m->count[id];
       ParseKnownHeader(h, index, m, &errors);
     }
-    pos = eol + 1;
+    p = eol + 1;
   }
 
   if (m->headers_complete) {

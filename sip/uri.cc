@@ -1,5 +1,6 @@
 #include "sip/uri.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "sip/internal/lex.h"
@@ -7,110 +8,111 @@
 namespace sipring::sip {
 namespace {
 
-using sip_internal::EqualsIgnoreCase;
 using sip_internal::Is;
 using sip_internal::kClassHost;
 using sip_internal::kClassUriStop;
 
-bool HasUriStop(std::string_view s) {
-  for (char c : s) {
-    if (Is(c, kClassUriStop)) return true;
+// True when no byte in [p, end) can appear in a URI (LWS, CTLs, <, >, ").
+bool NoUriStop(const char* p, const char* end) {
+  for (; p < end; ++p) {
+    if (Is(*p, kClassUriStop)) return false;
   }
-  return false;
-}
-
-bool ValidParams(std::string_view params) {
-  // uri-parameters = *( ";" uri-parameter ): every element needs a name.
-  while (true) {
-    const size_t semi = params.find(';');
-    const std::string_view one = params.substr(0, semi);
-    if (one.empty() || one[0] == '=') return false;
-    if (semi == std::string_view::npos) return true;
-    params.remove_prefix(semi + 1);
-  }
+  return true;
 }
 
 }  // namespace
 
+// One pass over the bytes: every byte is looked at by exactly one of the loops below.
 bool ParseUri(std::string_view text, Uri* uri) {
   *uri = Uri();
   uri->text = text;
-  if (text.empty() || !sip_internal::IsAlpha(text[0]) || HasUriStop(text)) return false;
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  if (p == end || !sip_internal::IsAlpha(*p)) return false;
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-  size_t i = 1;
-  while (i < text.size() && (sip_internal::IsAlpha(text[i]) || sip_internal::IsDigit(text[i]) ||
-                             text[i] == '+' || text[i] == '-' || text[i] == '.')) {
-    ++i;
+  const char* q = p + 1;
+  while (q < end && (sip_internal::IsAlpha(*q) || sip_internal::IsDigit(*q) || *q == '+' ||
+                     *q == '-' || *q == '.')) {
+    ++q;
   }
-  if (i >= text.size() || text[i] != ':') return false;
-  uri->scheme = text.substr(0, i);
-  std::string_view rest = text.substr(i + 1);
-  if (EqualsIgnoreCase(uri->scheme, "sip")) {
+  if (q == end || *q != ':') return false;
+  uri->scheme = std::string_view(p, static_cast<size_t>(q - p));
+  p = q + 1;
+  if (sip_internal::LowerNameEquals(uri->scheme, "sip")) {
     uri->kind = Uri::Scheme::kSip;
-  } else if (EqualsIgnoreCase(uri->scheme, "sips")) {
+  } else if (sip_internal::LowerNameEquals(uri->scheme, "sips")) {
     uri->kind = Uri::Scheme::kSips;
   } else {
-    uri->opaque = rest;
-    return !rest.empty();
+    uri->opaque = std::string_view(p, static_cast<size_t>(end - p));
+    return p != end && NoUriStop(p, end);
   }
 
   // userinfo ends at the first '@': neither hostport, uri-parameters nor headers may hold a raw
   // '@', while the user part may hold ';', '?', ',' and ':' (RFC 4475 intmeth, semiuri).
-  if (const void* at = std::memchr(rest.data(), '@', rest.size())) {
-    const size_t a = static_cast<size_t>(static_cast<const char*>(at) - rest.data());
-    std::string_view userinfo = rest.substr(0, a);
+  if (const void* at_ptr = std::memchr(p, '@', static_cast<size_t>(end - p))) {
+    const char* const at = static_cast<const char*>(at_ptr);
+    if (!NoUriStop(p, at)) return false;
     // The password is after the first ':' of the userinfo; a user part may not contain ':'.
-    const size_t colon = userinfo.find(':');
-    uri->user = userinfo.substr(0, colon);
-    if (colon != std::string_view::npos) uri->password = userinfo.substr(colon + 1);
+    const void* colon = std::memchr(p, ':', static_cast<size_t>(at - p));
+    const char* const user_end = colon ? static_cast<const char*>(colon) : at;
+    uri->user = std::string_view(p, static_cast<size_t>(user_end - p));
+    if (colon) uri->password = std::string_view(user_end + 1, static_cast<size_t>(at - user_end - 1));
     if (uri->user.empty()) return false;
     uri->has_userinfo = true;
-    rest.remove_prefix(a + 1);
+    p = at + 1;
   }
 
   // host = hostname / IPv4address / IPv6reference
-  size_t h = 0;
-  if (!rest.empty() && rest[0] == '[') {
-    const size_t close = rest.find(']');
-    if (close == std::string_view::npos || close < 3) return false;
-    for (size_t k = 1; k < close; ++k) {
-      const char c = rest[k];
-      const bool hex = sip_internal::IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-      if (!hex && c != ':' && c != '.') return false;
+  const char* const host = p;
+  if (p < end && *p == '[') {
+    ++p;
+    while (p < end && (sip_internal::IsDigit(*p) || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f') ||
+                       *p == ':' || *p == '.')) {
+      ++p;
     }
-    h = close + 1;
+    if (p == end || *p != ']' || p - host < 3) return false;
+    ++p;
   } else {
-    while (h < rest.size() && Is(rest[h], kClassHost) && rest[h] != ':' && rest[h] != '[' &&
-           rest[h] != ']') {
-      ++h;
-    }
+    while (p < end && Is(*p, kClassHost) && *p != ':' && *p != '[' && *p != ']') ++p;
   }
-  if (h == 0) return false;
-  uri->host = rest.substr(0, h);
-  rest.remove_prefix(h);
-  if (!rest.empty() && rest[0] == ':') {
-    size_t p = 1;
-    while (p < rest.size() && sip_internal::IsDigit(rest[p])) ++p;
-    uri->port_text = rest.substr(1, p - 1);
+  if (p == host) return false;
+  uri->host = std::string_view(host, static_cast<size_t>(p - host));
+  if (p < end && *p == ':') {
+    const char* const digits = ++p;
+    while (p < end && sip_internal::IsDigit(*p)) ++p;
+    uri->port_text = std::string_view(digits, static_cast<size_t>(p - digits));
     uint64_t port = 0;
     if (!sip_internal::ParseDecimal(uri->port_text, 65535, &port) || port == 0) return false;
     uri->port = static_cast<uint16_t>(port);
-    rest.remove_prefix(p);
   }
+  if (p == end) return true;
   // Whatever follows the hostport must be parameters or headers.
-  if (!rest.empty() && rest[0] != ';' && rest[0] != '?') return false;
-  const size_t q = rest.find('?');
-  if (q != std::string_view::npos) {
-    uri->headers = rest.substr(q + 1);
-    if (uri->headers.empty()) return false;
-    rest = rest.substr(0, q);
+  if (*p == ';') {
+    const char* const params = ++p;
+    // uri-parameters = *( ";" uri-parameter ): every element needs a name.
+    const char* element = p;
+    while (true) {
+      if (p == end || *p == ';' || *p == '?') {
+        const void* eq = std::memchr(element, '=', static_cast<size_t>(p - element));
+        const char* const name_end = eq != nullptr ? static_cast<const char*>(eq) : p;
+        if (name_end == element) return false;  // ";;", ";=x" or a trailing ';'
+        if (name_end - element == 2 && (element[0] | 0x20) == 'l' && (element[1] | 0x20) == 'r') {
+          uri->lr = true;
+        }
+        if (p == end || *p == '?') break;
+        element = p + 1;
+      } else if (Is(*p, kClassUriStop)) {
+        return false;
+      }
+      ++p;
+    }
+    uri->params = std::string_view(params, static_cast<size_t>(p - params));
   }
-  if (!rest.empty()) {
-    uri->params = rest.substr(1);
-    if (!ValidParams(uri->params)) return false;
-    uri->lr = FindUriParam(uri->params, "lr").has_value();
-  }
-  return true;
+  if (p == end) return true;
+  if (*p != '?') return false;
+  ++p;
+  uri->headers = std::string_view(p, static_cast<size_t>(end - p));
+  return p != end && NoUriStop(p, end);
 }
 
 std::optional<std::string_view> FindUriParam(std::string_view params, std::string_view name) {
@@ -119,7 +121,7 @@ std::optional<std::string_view> FindUriParam(std::string_view params, std::strin
     std::string_view one = params.substr(0, semi);
     const size_t eq = one.find('=');
     const std::string_view n = sip_internal::TrimLws(one.substr(0, eq));
-    if (EqualsIgnoreCase(n, name)) {
+    if (sip_internal::EqualsIgnoreCase(n, name)) {
       return eq == std::string_view::npos ? std::string_view() : sip_internal::TrimLws(one.substr(eq + 1));
     }
     if (semi == std::string_view::npos) break;

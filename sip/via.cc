@@ -1,63 +1,75 @@
 #include "sip/via.h"
 
+#include <cstring>
+
 #include "sip/internal/lex.h"
 
 namespace sipring::sip {
 namespace {
 
-using sip_internal::EqualsIgnoreCase;
-using sip_internal::TokenLength;
-using sip_internal::TrimLeftLws;
+using sip_internal::IsLws;
 
-// Reads a token, then the SWS "/" SWS separator when `slash` is set.
-bool TakeToken(std::string_view* s, std::string_view* out, bool slash) {
-  *s = TrimLeftLws(*s);
-  const size_t n = TokenLength(*s);
-  if (n == 0) return false;
-  *out = s->substr(0, n);
-  *s = TrimLeftLws(s->substr(n));
-  if (slash) {
-    if (s->empty() || (*s)[0] != '/') return false;
-    s->remove_prefix(1);
+// Cursor over a via-parm; all scans are bounded by `end`.
+struct Cursor {
+  const char* p;
+  const char* end;
+
+  void SkipLws() {
+    while (p < end && IsLws(*p)) ++p;
   }
-  return true;
-}
+  bool Token(std::string_view* out) {
+    SkipLws();
+    const char* const begin = p;
+    while (p < end && sip_internal::IsToken(*p)) ++p;
+    *out = std::string_view(begin, static_cast<size_t>(p - begin));
+    return p != begin;
+  }
+  bool Expect(char c) {
+    SkipLws();
+    if (p == end || *p != c) return false;
+    ++p;
+    return true;
+  }
+};
 
 }  // namespace
 
 bool ParseVia(std::string_view value, Via* via) {
   *via = Via();
   via->value = value;
-  std::string_view s = value;
-  if (!TakeToken(&s, &via->protocol_name, true) || !TakeToken(&s, &via->protocol_version, true) ||
-      !TakeToken(&s, &via->transport, false)) {
+  Cursor c{value.data(), value.data() + value.size()};
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS)
+  if (!c.Token(&via->protocol_name) || !c.Expect('/') || !c.Token(&via->protocol_version) ||
+      !c.Expect('/') || !c.Token(&via->transport)) {
     return false;
   }
+  c.SkipLws();
   // sent-by = host [ COLON port ]
-  size_t h = 0;
-  if (!s.empty() && s[0] == '[') {
-    h = s.find(']');
-    if (h == std::string_view::npos) return false;
-    ++h;
+  const char* const host = c.p;
+  if (c.p < c.end && *c.p == '[') {
+    const void* close = std::memchr(c.p, ']', static_cast<size_t>(c.end - c.p));
+    if (close == nullptr) return false;
+    c.p = static_cast<const char*>(close) + 1;
   } else {
-    while (h < s.size() && sip_internal::Is(s[h], sip_internal::kClassHost) && s[h] != ':' &&
-           s[h] != '[' && s[h] != ']') {
-      ++h;
+    while (c.p < c.end && sip_internal::Is(*c.p, sip_internal::kClassHost) && *c.p != ':' &&
+           *c.p != '[' && *c.p != ']') {
+      ++c.p;
     }
   }
-  if (h == 0) return false;
-  via->host = s.substr(0, h);
-  s = TrimLeftLws(s.substr(h));
-  if (!s.empty() && s[0] == ':') {
-    s = TrimLeftLws(s.substr(1));
-    size_t p = 0;
-    while (p < s.size() && sip_internal::IsDigit(s[p])) ++p;
+  if (c.p == host) return false;
+  via->host = std::string_view(host, static_cast<size_t>(c.p - host));
+  c.SkipLws();
+  if (c.p < c.end && *c.p == ':') {
+    ++c.p;
+    c.SkipLws();
+    const char* const digits = c.p;
+    while (c.p < c.end && sip_internal::IsDigit(*c.p)) ++c.p;
     uint64_t port = 0;
-    if (!sip_internal::ParseDecimal(s.substr(0, p), 65535, &port)) return false;
-    via->port_text = s.substr(0, p);
+    via->port_text = std::string_view(digits, static_cast<size_t>(c.p - digits));
+    if (!sip_internal::ParseDecimal(via->port_text, 65535, &port)) return false;
     via->port = static_cast<uint16_t>(port);
-    s = s.substr(p);
   }
+  std::string_view s(c.p, static_cast<size_t>(c.end - c.p));
   via->params = sip_internal::TrimLws(s);
   std::string_view name, pvalue;
   bool has_value = false;
@@ -70,22 +82,31 @@ bool ParseVia(std::string_view value, Via* via) {
       case sip_internal::ParamStep::kParam:
         break;
     }
-    if (EqualsIgnoreCase(name, "branch")) {
-      if (!has_value) return false;
-      via->branch = pvalue;
-    } else if (EqualsIgnoreCase(name, "received")) {
-      if (!has_value) return false;
-      via->received = pvalue;
-    } else if (EqualsIgnoreCase(name, "rport")) {
-      via->has_rport = true;
-      via->rport = pvalue;
-    } else if (EqualsIgnoreCase(name, "maddr")) {
-      if (!has_value) return false;
-      via->maddr = pvalue;
-    } else if (EqualsIgnoreCase(name, "ttl")) {
-      uint64_t ttl = 0;
-      if (!sip_internal::ParseDecimal(pvalue, 255, &ttl)) return false;
-      via->ttl = pvalue;
+    switch (sip_internal::ClassifyParam(name)) {
+      case sip_internal::ParamName::kBranch:
+        if (!has_value) return false;
+        via->branch = pvalue;
+        break;
+      case sip_internal::ParamName::kReceived:
+        if (!has_value) return false;
+        via->received = pvalue;
+        break;
+      case sip_internal::ParamName::kRport:
+        via->has_rport = true;
+        via->rport = pvalue;
+        break;
+      case sip_internal::ParamName::kMaddr:
+        if (!has_value) return false;
+        via->maddr = pvalue;
+        break;
+      case sip_internal::ParamName::kTtl: {
+        uint64_t ttl = 0;
+        if (!sip_internal::ParseDecimal(pvalue, 255, &ttl)) return false;
+        via->ttl = pvalue;
+        break;
+      }
+      default:
+        break;
     }
   }
 }

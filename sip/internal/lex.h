@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sipring::sip_internal {
@@ -27,6 +28,8 @@ inline constexpr uint8_t kClassDigit = 4;   // 0-9
 inline constexpr uint8_t kClassAlpha = 8;   // A-Z a-z
 inline constexpr uint8_t kClassHost = 16;   // hostname / IPv4 / IPv6-reference characters
 inline constexpr uint8_t kClassUriStop = 32;  // bytes that never occur in a URI (LWS, <>", CTLs)
+inline constexpr uint8_t kClassValueStop = 64;  // ends an unquoted parameter value: LWS ; , "
+inline constexpr uint8_t kClassAddrSpecStop = 128;  // ends / breaks an addr-spec: LWS ; ? ,
 
 constexpr std::array<uint8_t, 256> MakeClassTable() {
   std::array<uint8_t, 256> t{};
@@ -47,6 +50,12 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
     if (c == '-' || c == '.' || c == ':' || c == '[' || c == ']') f |= kClassHost;
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') f |= kClassLws;
     if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"') f |= kClassUriStop;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == ',' || c == '"') {
+      f |= kClassValueStop;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == '?' || c == ',') {
+      f |= kClassAddrSpecStop;
+    }
     t[static_cast<size_t>(c)] = f;
   }
   return t;
@@ -130,6 +139,11 @@ inline size_t QuotedStringLength(std::string_view s) {
 // becomes empty (data() == nullptr) when there is no further element.
 inline std::string_view NextListElement(std::string_view* rest) {
   std::string_view s = *rest;
+  // Fast path: most values (a single Via, Route, Contact) have no comma at all.
+  if (s.empty() || std::memchr(s.data(), ',', s.size()) == nullptr) {
+    *rest = std::string_view();
+    return s;
+  }
   bool in_angle = false;
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
@@ -154,6 +168,31 @@ inline std::string_view NextListElement(std::string_view* rest) {
 
 namespace sipring::sip_internal {
 
+// First byte in [p, end) of class kClassValueStop (LWS ; , "), or `end`. Parameter values
+// (branches, tags) are the longest runs the parsers scan byte by byte, so this tests eight bytes
+// per step with the SWAR "has byte equal to" trick before falling back to the table.
+inline const char* FindValueStop(const char* p, const char* end) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHigh = 0x8080808080808080ull;
+  while (end - p >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    // A byte is "interesting" when it is < 0x21 (SP, HT, CR, LF and other CTLs) or equals
+    // ';', ',' or '"'. The test may flag a false positive (borrow across bytes); the table loop
+    // below then decides exactly, so only speed depends on it.
+    const uint64_t low = (v - kOnes * 0x21) & ~v;
+    const uint64_t semi = v ^ (kOnes * ';');
+    const uint64_t comma = v ^ (kOnes * ',');
+    const uint64_t quote = v ^ (kOnes * '"');
+    const uint64_t hit = (low | ((semi - kOnes) & ~semi) | ((comma - kOnes) & ~comma) |
+                          ((quote - kOnes) & ~quote)) & kHigh;
+    if (hit != 0) break;
+    p += 8;
+  }
+  while (p < end && !Is(*p, kClassValueStop)) ++p;
+  return p;
+}
+
 // One step of a `*( SEMI generic-param )` list, RFC 3261 §25.1 (SEMI = SWS ";" SWS, generic-param
 // = token [ EQUAL gen-value ], gen-value = token / host / quoted-string).
 enum class ParamStep {
@@ -165,38 +204,97 @@ enum class ParamStep {
 // Reads the next parameter from `*rest`, which must start (after optional LWS) with ';'. A value
 // is a quoted-string or a run of bytes up to LWS or ';' (so received=[2001:db8::9:255] and
 // bracket-less IPv6 both pass, RFC 5118 §4.5). `value` is empty and `has_value` false for a
-// parameter without "=".
+// parameter without "=". Pointer-based: it runs for every parameter of every Via and name-addr.
 inline ParamStep NextParam(std::string_view* rest, std::string_view* name, std::string_view* value,
                            bool* has_value) {
-  std::string_view s = TrimLeftLws(*rest);
-  if (s.empty()) {
-    *rest = s;
+  const char* p = rest->data();
+  const char* const end = p + rest->size();
+  while (p < end && IsLws(*p)) ++p;
+  if (p == end) {
+    *rest = std::string_view(end, 0);
     return ParamStep::kEnd;
   }
-  if (s[0] != ';') return ParamStep::kError;
-  s = TrimLeftLws(s.substr(1));
-  const size_t n = TokenLength(s);
-  if (n == 0) return ParamStep::kError;
-  *name = s.substr(0, n);
-  s = TrimLeftLws(s.substr(n));
+  if (*p != ';') return ParamStep::kError;
+  ++p;
+  while (p < end && IsLws(*p)) ++p;
+  const char* const name_begin = p;
+  while (p < end && IsToken(*p)) ++p;
+  if (p == name_begin) return ParamStep::kError;
+  *name = std::string_view(name_begin, static_cast<size_t>(p - name_begin));
   *has_value = false;
   *value = std::string_view();
-  if (!s.empty() && s[0] == '=') {
-    s = TrimLeftLws(s.substr(1));
-    size_t v = 0;
-    if (!s.empty() && s[0] == '"') {
-      v = QuotedStringLength(s);
-      if (v == 0) return ParamStep::kError;
+  const char* q = p;
+  while (q < end && IsLws(*q)) ++q;
+  if (q < end && *q == '=') {
+    ++q;
+    while (q < end && IsLws(*q)) ++q;
+    const char* const value_begin = q;
+    if (q < end && *q == '"') {
+      const size_t n = QuotedStringLength(std::string_view(q, static_cast<size_t>(end - q)));
+      if (n == 0) return ParamStep::kError;
+      q += n;
     } else {
-      while (v < s.size() && !IsLws(s[v]) && s[v] != ';' && s[v] != ',' && s[v] != '"') ++v;
-      if (v == 0) return ParamStep::kError;
+      q = FindValueStop(q, end);
+      if (q == value_begin) return ParamStep::kError;
     }
-    *value = s.substr(0, v);
+    *value = std::string_view(value_begin, static_cast<size_t>(q - value_begin));
     *has_value = true;
-    s = s.substr(v);
+    p = q;
   }
-  *rest = s;
+  *rest = std::string_view(p, static_cast<size_t>(end - p));
   return ParamStep::kParam;
+}
+
+// Compares a token (NextParam only returns tokens) with a lowercase name made of letters and '-'.
+// OR-ing 0x20 lowercases letters and leaves '-' alone; no other token byte maps onto a letter or
+// '-', so this is an exact case-insensitive comparison without a branch per byte on case.
+inline bool LowerNameEquals(std::string_view name, std::string_view lower) {
+  const size_t n = lower.size();
+  if (name.size() != n) return false;
+  if (n >= 4 && n <= 8) {
+    // Two overlapping 4-byte words; parameter names are tokens, so OR 0x20 folds case exactly
+    // (no token byte maps onto a letter or '-' except the letters themselves).
+    uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, name.data(), 4);
+    std::memcpy(&a1, name.data() + n - 4, 4);
+    std::memcpy(&b0, lower.data(), 4);
+    std::memcpy(&b1, lower.data() + n - 4, 4);
+    return ((a0 | 0x20202020u) == b0) & ((a1 | 0x20202020u) == b1);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const char c = name[i];
+    if (static_cast<char>(c | 0x20) != lower[i] || c == '\r') return false;
+  }
+  return true;
+}
+
+// The parameters the Via and name-addr parsers act on, recognised with one comparison.
+enum class ParamName {
+  kOther,     // any other parameter: kept in the raw params view only
+  kBranch,    // Via branch
+  kReceived,  // Via received
+  kRport,     // Via rport (RFC 3581)
+  kMaddr,     // Via / URI maddr
+  kTtl,       // Via ttl
+  kTag,       // From / To tag
+};
+
+// `name` must be a token (as NextParam returns).
+inline ParamName ClassifyParam(std::string_view name) {
+  switch (name.size()) {
+    case 3:
+      if (LowerNameEquals(name, "tag")) return ParamName::kTag;
+      return LowerNameEquals(name, "ttl") ? ParamName::kTtl : ParamName::kOther;
+    case 5:
+      if (LowerNameEquals(name, "rport")) return ParamName::kRport;
+      return LowerNameEquals(name, "maddr") ? ParamName::kMaddr : ParamName::kOther;
+    case 6:
+      return LowerNameEquals(name, "branch") ? ParamName::kBranch : ParamName::kOther;
+    case 8:
+      return LowerNameEquals(name, "received") ? ParamName::kReceived : ParamName::kOther;
+    default:
+      return ParamName::kOther;
+  }
 }
 
 }  // namespace sipring::sip_internal
