@@ -164,6 +164,8 @@ ForwardError ForwardRequest(const Message& msg, const ForwardOptions& options,
   }
 
   if (const Header* mf = msg.Find(HeaderId::kMaxForwards)) {
+    // A Max-Forwards that did not parse means Parse() failed: never forward a guess.
+    if (msg.max_forwards < 0) return ForwardError::kIncomplete;
     mark = w.Mark();
     w.AppendNumber(static_cast<uint64_t>(msg.max_forwards - 1));
     edits[n++] = {OffsetOf(msg, mf->value), mf->value.size(), w.Since(mark)};

@@ -63,7 +63,7 @@ enum class ForwardError {
   kTooManyHops,     // Max-Forwards is 0: answer 483 instead (request_check.h does)
   kScratchTooSmall, // `scratch` cannot hold the inserted pieces
   kTooManyPieces,   // the GatherList is full (cannot happen with kMaxGatherPieces; defensive)
-  kIncomplete,      // the message did not finish parsing (no end of headers)
+  kIncomplete,      // the message did not parse cleanly (no end of headers, bad Max-Forwards)
   kTooManyValues,   // adding our Via or Record-Route would exceed what Message can hold
                     // (kMaxVias, kMaxRecordRoutes), so the result, or the response coming back
                     // through us, could not be parsed: answer 513 instead

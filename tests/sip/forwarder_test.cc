@@ -124,6 +124,10 @@ TEST(ForwarderTest, ErrorsAndSmallScratch) {
   EXPECT_EQ(ForwardResponse(m, &list), ForwardError::kNotResponse);
   ASSERT_EQ(Parse(std::string(kRequest).replace(kRequest.find("70"), 2, "0"), ParseLimits(), &m), ParseError::kOk);
   EXPECT_EQ(ForwardRequest(m, Options(), scratch, &list), ForwardError::kTooManyHops);
+  // A message that did not parse is not forwarded on a guess.
+  EXPECT_NE(Parse("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nMax-Forwards: x\r\n\r\n", ParseLimits(), &m),
+            ParseError::kOk);
+  EXPECT_EQ(ForwardRequest(m, Options(), scratch, &list), ForwardError::kIncomplete);
   char small[10];
   ASSERT_EQ(Parse(kRequest, ParseLimits(), &m), ParseError::kOk);
   ASSERT_EQ(ForwardRequest(m, Options(), scratch, &list), ForwardError::kOk);
