@@ -81,6 +81,54 @@ size_t OffsetOf(const Message& msg, std::string_view v) {
   return static_cast<size_t>(v.data() - msg.buffer.data());
 }
 
+// Same host, with IPv6 brackets ignored on either side ("[::1]" == "::1"). Textual, as RFC 3261
+// §18.2.1 asks: a sent-by that is a name always differs from the numeric source.
+std::string_view StripBrackets(std::string_view h) {
+  return h.size() >= 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
+}
+bool SameHost(std::string_view a, std::string_view b) {
+  return sip_internal::EqualsIgnoreCase(StripBrackets(a), StripBrackets(b));
+}
+
+// Adds received= (and fills a valueless rport) on the top Via. False when the Via's parameters do
+// not parse (Parse() would have refused the message already).
+bool AddReceived(const Message& msg, const ForwardOptions& options, ScratchWriter* w, Edit* edits,
+                 size_t* n) {
+  const Via& v0 = msg.vias[0];
+  const bool fill_rport = v0.has_rport && v0.rport.empty() && options.source_port != 0;
+  if (fill_rport) {
+    // Find the valueless rport token to append "=port" to it.
+    std::string_view rest = v0.params, name, value;
+    bool has_value = false;
+    size_t at = 0;
+    while (true) {
+      const sip_internal::ParamStep step =
+          sip_internal::NextParam(&rest, &name, &value, &has_value);
+      if (step == sip_internal::ParamStep::kError) return false;
+      if (step == sip_internal::ParamStep::kEnd) break;
+      if (!has_value && sip_internal::LowerNameEquals(name, "rport")) {
+        at = OffsetOf(msg, name) + name.size();
+        break;
+      }
+    }
+    if (at != 0) {
+      const size_t mark = w->Mark();
+      w->Append("=");
+      w->AppendNumber(options.source_port);
+      edits[(*n)++] = {at, 0, w->Since(mark)};
+    }
+  }
+  // RFC 3581 §4: with rport, received is added even when the host matches.
+  if (fill_rport || (v0.received.empty() && !SameHost(v0.host, options.source_host))) {
+    if (!v0.received.empty()) return true;  // already there (a previous hop's view); keep it
+    const size_t mark = w->Mark();
+    w->Append(";received=");
+    w->Append(StripBrackets(options.source_host));  // RFC 3261's grammar: IPv6address, no [ ]
+    edits[(*n)++] = {OffsetOf(msg, v0.value) + v0.value.size(), 0, w->Since(mark)};
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string_view StatelessBranch(const Message& msg, std::span<char, kStatelessBranchSize> out) {
@@ -123,7 +171,7 @@ ForwardError ForwardRequest(const Message& msg, const ForwardOptions& options,
   }
 
   ScratchWriter w(scratch);
-  Edit edits[6];
+  Edit edits[8];
   size_t n = 0;
   // New headers go after the start line (see the header comment).
   const size_t top = msg.start_line.size() + (msg.buffer[msg.start_line.size()] == '\r' ? 2 : 1);
@@ -146,13 +194,16 @@ ForwardError ForwardRequest(const Message& msg, const ForwardOptions& options,
   w.Append("\r\n");
   edits[n++] = {top, 0, w.Since(mark)};
 
+  const std::string_view route_host =
+      options.route_host.empty() ? options.local_host : options.route_host;
+  const uint16_t route_port = options.route_host.empty() ? options.local_port : options.route_port;
   if (options.record_route) {
     mark = w.Mark();
     w.Append("Record-Route: <sip:");
-    w.Append(options.local_host);
-    if (options.local_port != 0) {
+    w.Append(route_host);
+    if (route_port != 0) {
       w.Append(":");
-      w.AppendNumber(options.local_port);
+      w.AppendNumber(route_port);
     }
     w.Append(";lr");
     if (!options.record_route_param.empty()) {
@@ -175,8 +226,11 @@ ForwardError ForwardRequest(const Message& msg, const ForwardOptions& options,
     edits[n++] = {top, 0, w.Since(mark)};
   }
 
-  if (msg.route_count > 0 &&
-      RouteNamesUs(msg.routes[0], options.local_host, options.local_port)) {
+  if (!options.source_host.empty() && msg.via_count > 0) {
+    if (!AddReceived(msg, options, &w, edits, &n)) return ForwardError::kIncomplete;
+  }
+
+  if (msg.route_count > 0 && RouteNamesUs(msg.routes[0], route_host, route_port)) {
     const RouteValue& r0 = msg.routes[0];
     if (msg.route_count > 1 && msg.routes[1].addr.header_index == r0.addr.header_index) {
       // "Route: <us>, <next>" -> "Route: <next>": drop the value, its comma and the LWS.

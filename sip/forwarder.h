@@ -47,8 +47,18 @@ inline constexpr size_t kForwardScratchSize = 1280;
 inline constexpr size_t kStatelessBranchSize = 7 + 2 + 16;
 
 struct ForwardOptions {
-  std::string_view local_host;       // our sent-by / Record-Route host ("[::1]" for IPv6)
-  uint16_t local_port = 5060;        // our port; 0 leaves it out of Via and Record-Route
+  std::string_view local_host;       // our Via sent-by host ("[::1]" for IPv6)
+  uint16_t local_port = 5060;        // our Via port; 0 leaves it out
+  // Where peers reach us (Record-Route URI, and the top Route we pop when it names us). A proxy
+  // that sends from its own per-shard socket has a Via address that differs from its listener,
+  // so the two are separate; empty route_host means "same as local_host / local_port".
+  std::string_view route_host;
+  uint16_t route_port = 0;
+  // The previous hop's source address as seen on the wire (numeric host, IPv6 in brackets; port).
+  // When set, the top Via gets ";received=" if its sent-by host differs (RFC 3261 §18.2.1), and a
+  // valueless ";rport" gets the port (RFC 3581 §4), so responses find their way back through NAT.
+  std::string_view source_host;
+  uint16_t source_port = 0;
   std::string_view transport = "UDP";  // Via transport towards the next hop
   std::string_view branch;           // empty: stateless branch (StatelessBranch below)
   bool record_route = false;         // add "Record-Route: <sip:host:port;lr[;param]>"

@@ -72,6 +72,69 @@ TEST(ForwarderTest, ForwardsRequestWithAllEdits) {
   EXPECT_LE(list.count, 8u);
 }
 
+TEST(ForwarderTest, AddsReceivedAndRport) {
+  constexpr std::string_view kNat =
+      "OPTIONS sip:bob@b.example.com SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 10.0.0.7:5062;rport;branch=z9hG4bK1\r\n"
+      "Max-Forwards: 5\r\n"
+      "To: <sip:bob@b.example.com>\r\n"
+      "From: <sip:a@a.example.com>;tag=1\r\n"
+      "Call-ID: nat1\r\n"
+      "CSeq: 1 OPTIONS\r\n"
+      "Content-Length: 0\r\n\r\n";
+  Message m;
+  ASSERT_EQ(Parse(kNat, ParseLimits(), &m), ParseError::kOk);
+  ForwardOptions o = Options();
+  o.branch = "z9hG4bKx";
+  o.source_host = "192.0.2.9";
+  o.source_port = 40000;
+  char scratch[kForwardScratchSize];
+  GatherList list;
+  ASSERT_EQ(ForwardRequest(m, o, scratch, &list), ForwardError::kOk);
+  const std::string out = Flat(list);
+  EXPECT_NE(out.find("Via: SIP/2.0/UDP 10.0.0.7:5062;rport=40000;branch=z9hG4bK1;received=192.0.2.9\r\n"),
+            std::string::npos) << out;
+  Message again;
+  ASSERT_EQ(Parse(out, ParseLimits(), &again), ParseError::kOk);
+  EXPECT_EQ(again.vias[1].received, "192.0.2.9");
+  EXPECT_EQ(again.vias[1].rport, "40000");
+
+  // Same host and no rport: nothing added. A different host: received only; IPv6 unbracketed.
+  o.source_host = "10.0.0.7";
+  constexpr std::string_view kPlain =
+      "OPTIONS sip:bob@b.example.com SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 10.0.0.7:5062;branch=z9hG4bK1\r\n"
+      "To: <sip:bob@b.example.com>\r\nFrom: <sip:a@a>;tag=1\r\nCall-ID: c\r\n"
+      "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  ASSERT_EQ(Parse(kPlain, ParseLimits(), &m), ParseError::kOk);
+  ASSERT_EQ(ForwardRequest(m, o, scratch, &list), ForwardError::kOk);
+  EXPECT_NE(Flat(list).find("Via: SIP/2.0/UDP 10.0.0.7:5062;branch=z9hG4bK1\r\n"), std::string::npos);
+  o.source_host = "[2001:db8::1]";
+  ASSERT_EQ(ForwardRequest(m, o, scratch, &list), ForwardError::kOk);
+  EXPECT_NE(Flat(list).find("branch=z9hG4bK1;received=2001:db8::1\r\n"), std::string::npos)
+      << Flat(list);
+}
+
+TEST(ForwarderTest, RouteIdentitySeparateFromVia) {
+  Message m;
+  ASSERT_EQ(Parse(kRequest, ParseLimits(), &m), ParseError::kOk);
+  ForwardOptions o = Options();
+  o.local_host = "127.0.0.1";
+  o.local_port = 40001;  // per-shard socket
+  o.route_host = "lb.example.net";
+  o.route_port = 5060;   // the listener peers know
+  o.branch = "z9hG4bKy";
+  o.record_route = true;
+  char scratch[kForwardScratchSize];
+  GatherList list;
+  ASSERT_EQ(ForwardRequest(m, o, scratch, &list), ForwardError::kOk);
+  const std::string out = Flat(list);
+  EXPECT_NE(out.find("Via: SIP/2.0/UDP 127.0.0.1:40001;branch=z9hG4bKy\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Record-Route: <sip:lb.example.net:5060;lr>\r\n"), std::string::npos);
+  EXPECT_NE(out.find("Route: <sip:p2.example.com;lr>\r\n"), std::string::npos);
+  EXPECT_EQ(out.find("<sip:lb.example.net;lr>"), std::string::npos) << "our Route was not popped";
+}
+
 TEST(ForwarderTest, RouteHandling) {
   char scratch[kForwardScratchSize];
   GatherList list;
