@@ -374,8 +374,14 @@ void ReadEngine(TableReader& r, EngineConfig& e) {
   }
 }
 
-void ReadListen(TableReader& r, ListenConfig& l) {
+void ReadListen(TableReader& r, ListenConfig& l, const LoadOptions& options) {
   r.Enum("transport", &ParseTransport, kTransportChoices, &l.transport);
+  const auto& avail = options.available_transports;
+  if (r.Has("transport") && r.Ok("transport") && !avail.empty() &&
+      std::find(avail.begin(), avail.end(), l.transport) == avail.end()) {
+    r.Error("transport", absl::StrCat(Quote(TransportName(l.transport)),
+                                      " is not available in this build yet"));
+  }
   r.Required("address");
   r.Address("address", &l.address);
   r.Integer("backlog", 1, 65535, &l.backlog);
@@ -418,9 +424,14 @@ void ReadBackend(TableReader& r, BackendConfig& b, const LoadOptions& options) {
   }
 }
 
-void ReadBalancer(TableReader& r, BalancerConfig& b) {
+void ReadBalancer(TableReader& r, BalancerConfig& b, const LoadOptions& options) {
   r.Enum("algorithm", &ParseAlgorithm, kAlgorithmChoices, &b.algorithm);
   r.Enum("mode", &ParseProxyMode, kModeChoices, &b.mode);
+  const auto& avail = options.available_modes;
+  if (r.Has("mode") && r.Ok("mode") && !avail.empty() &&
+      std::find(avail.begin(), avail.end(), b.mode) == avail.end()) {
+    r.Error("mode", absl::StrCat(Quote(ProxyModeName(b.mode)), " is not available in this build yet"));
+  }
   r.Time("per_try_timeout_ms", 1, 300000, &b.per_try_timeout_ms);
   r.Time("total_deadline_ms", 1, 300000, &b.total_deadline_ms);
   r.CodeList("failover_codes", 300, 699, &b.failover_codes);
@@ -657,11 +668,13 @@ Config ReadConfig(const TomlValue& root_value, LoadContext& ctx) {
 
   ReadSection(root, "engine", ctx, config.engine, &ReadEngine);
   std::vector<EntryLines> listen_lines;
-  ReadArray(root, "listen", ctx, config.listen, listen_lines, &ReadListen);
+  ReadArray(root, "listen", ctx, config.listen, listen_lines,
+            [&ctx](TableReader& r, ListenConfig& l) { ReadListen(r, l, *ctx.options); });
   std::vector<EntryLines> backend_lines;
   ReadArray(root, "backend", ctx, config.backends, backend_lines,
             [&ctx](TableReader& r, BackendConfig& b) { ReadBackend(r, b, *ctx.options); });
-  ReadSection(root, "balancer", ctx, config.balancer, &ReadBalancer);
+  ReadSection(root, "balancer", ctx, config.balancer,
+              [&ctx](TableReader& r, BalancerConfig& b) { ReadBalancer(r, b, *ctx.options); });
   ReadSection(root, "transactions", ctx, config.transactions, &ReadTransactions);
   ReadSection(root, "limits", ctx, config.limits, &ReadLimits);
   ReadSection(root, "health", ctx, config.health, &ReadHealth);

@@ -158,16 +158,20 @@ struct BackendConfig {
 
 // [balancer]: how requests are spread and retried.
 struct BalancerConfig {
-  Algorithm algorithm = Algorithm::kRoundRobin;
-  ProxyMode mode = ProxyMode::kStateful;
+  // hash-call-id by default: a stateless proxy can then route CANCEL and in-dialog requests that
+  // carry no Route to the INVITE's backend (Kamailio's dispatcher defaults to the same).
+  Algorithm algorithm = Algorithm::kHashCallId;
+  // stateless until the transaction layer ships; "stateful" is refused by the daemon meanwhile.
+  ProxyMode mode = ProxyMode::kStateless;
   // Time one backend gets to send any response before the next is tried (stateful only).
   std::chrono::milliseconds per_try_timeout_ms{1000};
   // Time across all tries of one request; >= per_try_timeout_ms.
   std::chrono::milliseconds total_deadline_ms{5000};
   // Final responses that make a stateful proxy try the next backend. Each 300..699.
   std::vector<int> failover_codes = {503};
-  // Insert Record-Route so in-dialog requests come back through sipring.
-  bool record_route = false;
+  // Insert Record-Route (with a parameter naming the chosen backend) so that in-dialog requests
+  // come back through sipring and reach the dialog's backend.
+  bool record_route = true;
   // Retry-After in the 503s sent when shedding; 0 = no Retry-After header. 0..3600.
   std::chrono::seconds retry_after_s{5};
 
@@ -254,6 +258,10 @@ struct LoadOptions {
   // Validates one backend URI; when set it replaces BasicCheckBackendUri(). Its error message
   // is wrapped with file, line and key. Called on the loading thread, once per backend.
   std::function<absl::Status(std::string_view uri)> uri_validator;
+  // What the running build can serve; a setting outside these is an error at its line and key
+  // ("not available in this build"), so --check-config and start-up agree. Empty = all.
+  std::vector<Transport> available_transports;
+  std::vector<ProxyMode> available_modes;
 };
 
 // Reads and validates the file at `path`; messages name `path` as given. Fails with NotFoundError

@@ -442,6 +442,25 @@ TEST(ConfigTest, ValidatorReplacesBasicCheckAndIsWrapped) {
   EXPECT_TRUE(ok.ok()) << ok.status();
 }
 
+TEST(ConfigTest, SettingsTheBuildCannotServeAreRefusedAtTheirLine) {
+  LoadOptions options;
+  options.available_transports = {Transport::kUdp};
+  options.available_modes = {ProxyMode::kStateless};
+  const std::string text =
+      "[[listen]]\naddress = \"127.0.0.1:5060\"\n"
+      "[[listen]]\ntransport = \"tcp\"\naddress = \"127.0.0.1:5062\"\n"
+      "[[backend]]\nuri = \"sip:127.0.0.1:5070\"\n"
+      "[balancer]\nmode = \"stateful\"\n";
+  const absl::StatusOr<Config> config = LoadConfigString(text, "b.toml", options);
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(Message(config.status()),
+            "b.toml:4: [[listen]] transport: \"tcp\" is not available in this build yet\n"
+            "b.toml:9: [balancer] mode: \"stateful\" is not available in this build yet");
+  // Without the restriction the same file loads; defaults never trip it.
+  EXPECT_TRUE(LoadConfigString(text, "b.toml").ok());
+  EXPECT_TRUE(LoadConfigString(DefaultConfigText(), "<default>", options).ok());
+}
+
 TEST(ConfigTest, BasicCheckBackendUri) {
   for (const char* good :
        {"sip:127.0.0.1:5070", "sip:10.0.0.5:5060;transport=udp", "SIP:10.0.0.5", "sips:pbx.example.net",
