@@ -83,7 +83,16 @@ long ReadSysctl(const std::string& proc_root, const char* path) {
 
 absl::StatusOr<int> OpenUdpSocket(const SockAddr& addr, const SocketOptions& options,
                                   std::vector<std::string>* warnings, SockAddr* bound) {
-  return OpenBound(addr, SOCK_DGRAM, options, warnings, bound);
+  SIPRING_ASSIGN_OR_RETURN(int fd, OpenBound(addr, SOCK_DGRAM, options, warnings, bound));
+  if (options.rx_timestamps) {
+    const int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) != 0) {
+      const int err = errno;
+      close(fd);
+      return ErrnoStatus(err, "setsockopt(SO_TIMESTAMPNS)");
+    }
+  }
+  return fd;
 }
 
 absl::StatusOr<int> OpenTcpListener(const SockAddr& addr, const SocketOptions& options,

@@ -27,6 +27,9 @@ struct SocketOptions {
   int sndbuf = 0;      // bytes; 0 = kernel default
   int backlog = 1024;  // TCP listeners only
   bool reuseport = true;
+  // UDP: ask the kernel to stamp each datagram with its arrival time (SO_TIMESTAMPNS), so the
+  // proxy can measure the latency it adds including time queued in the socket.
+  bool rx_timestamps = false;
   // Root of the proc file system to read limits from ("/proc"; tests point it elsewhere).
   std::string proc_root = "/proc";
 };

@@ -14,7 +14,7 @@ UdpSocket::UdpSocket(engine::Shard& shard, int fd, Sink* sink, uint32_t send_con
     : shard_(shard), fd_(fd), sink_(sink), sends_(send_contexts) {
   free_sends_.reserve(send_contexts);
   for (uint32_t i = send_contexts; i-- > 0;) free_sends_.push_back(i);
-  // Room for either family's source address; no control area (no IP_PKTINFO yet).
+  // Room for either family's source address; a control area only for timestamps (Open).
   recv_template_.msg_namelen = sizeof(sockaddr_in6);
   recv_template_.msg_controllen = 0;
 }
@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<UdpSocket>> UdpSocket::Open(engine::Shard& shard,
   s->local_ = bound;
   s->warnings_ = std::move(warnings);
   s->handler_ = shard.RegisterHandler(s.get());
+  if (options.rx_timestamps) s->recv_template_.msg_controllen = CMSG_SPACE(sizeof(timespec));
   return s;
 }
 
@@ -78,7 +79,7 @@ void UdpSocket::Poll() {
 }
 
 bool UdpSocket::SendTo(const sockaddr* peer, socklen_t peer_len, const iovec* iov, int n,
-                       uint16_t hold) {
+                       uint16_t hold, uint16_t hold2) {
   if (free_sends_.empty() || n > kMaxIov || n <= 0) {
     counters_.send_table_full.Add();
     return false;
@@ -94,8 +95,10 @@ bool UdpSocket::SendTo(const sockaddr* peer, socklen_t peer_len, const iovec* io
   c.msg.msg_iov = c.iov;
   c.msg.msg_iovlen = n;
   c.bid = hold;
+  c.bid2 = hold2;
   ++c.generation;
   if (hold != kNoSlot) shard_.pool().BeginSend(hold);
+  if (hold2 != kNoSlot) shard_.pool().BeginSend(hold2);
   io_uring_sqe* sqe = shard_.ring().GetSqe();
   io_uring_prep_sendmsg(sqe, fd_, &c.msg, 0);
   sqe->user_data = OpTag{handler_, kOpSend, c.generation, index}.Pack();
@@ -126,6 +129,7 @@ void UdpSocket::OnCompletion(OpTag tag, const io_uring_cqe& cqe) {
         counters_.sent.Add();
       }
       if (c.bid != kNoSlot) shard_.pool().EndSend(c.bid);
+      if (c.bid2 != kNoSlot) shard_.pool().EndSend(c.bid2);
       free_sends_.push_back(tag.index);
       break;
     }
@@ -154,6 +158,17 @@ void UdpSocket::OnRecv(const io_uring_cqe& cqe) {
       d.peer = static_cast<const sockaddr*>(io_uring_recvmsg_name(out));
       d.peer_len = out->namelen;
       d.from_reserve = pool.ClassOf(bid) == engine::SlotClass::kRxReserve;
+      d.rx_realtime_ns = 0;
+      if (recv_template_.msg_controllen != 0) {
+        for (cmsghdr* c = io_uring_recvmsg_cmsg_firsthdr(out, &recv_template_); c != nullptr;
+             c = io_uring_recvmsg_cmsg_nexthdr(out, &recv_template_, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            d.rx_realtime_ns = uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+          }
+        }
+      }
       sink_->OnDatagram(*this, d);
     }
   } else if (cqe.res == -ENOBUFS) {

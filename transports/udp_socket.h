@@ -59,6 +59,9 @@ struct Datagram {
   const sockaddr* peer;
   socklen_t peer_len;
   bool from_reserve;        // landed in the reserve ring: answer with a fast reject only
+  // Kernel arrival time (CLOCK_REALTIME, ns) when the socket was opened with rx_timestamps;
+  // 0 otherwise.
+  uint64_t rx_realtime_ns;
 };
 
 struct UdpSocketCounters {
@@ -88,9 +91,12 @@ class UdpSocket : public engine::CompletionHandler {
   // Re-arms a receive that could not be armed (both rings empty) or moves back from the reserve
   // ring; call once per loop turn (ShardApp::OnLoop).
   void Poll();
-  // Sends iov[0..n) to `peer`. `hold` (or kNoSlot) is a pool slot the iovecs point into: it is
-  // referenced until the send completes. False when the send-context table is full.
-  bool SendTo(const sockaddr* peer, socklen_t peer_len, const iovec* iov, int n, uint16_t hold);
+  // Sends iov[0..n) to `peer`. `hold` and `hold2` (or kNoSlot) are pool slots the iovecs point
+  // into (a received message and, rarely, a second slot for inserted headers that did not fit
+  // after it): each is referenced until the send completes. False when the send-context table is
+  // full (nothing is held then).
+  bool SendTo(const sockaddr* peer, socklen_t peer_len, const iovec* iov, int n, uint16_t hold,
+              uint16_t hold2 = kNoSlot);
   // Cancels the receive and closes the socket.
   void Stop();
 
@@ -117,6 +123,7 @@ class UdpSocket : public engine::CompletionHandler {
     sockaddr_storage dest;
     iovec iov[kMaxIov];
     uint16_t bid;
+    uint16_t bid2;
     uint16_t generation;
   };
 
