@@ -1,0 +1,690 @@
+#include "sip/proxy.h"
+
+#include <arpa/inet.h>
+#include <time.h>
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+
+#include "engine/log.h"
+#include "engine/status.h"
+#include "sip/forwarder.h"
+#include "sip/internal/hash.h"
+#include "sip/internal/lex.h"
+#include "sip/response_builder.h"
+
+namespace sipring::sip {
+namespace {
+
+using transports::Datagram;
+using transports::UdpSocket;
+
+// Branch layout (see the header): cookie + "sr" + instance + transaction hash + loop hash.
+constexpr size_t kBranchPrefix = 9;  // "z9hG4bKsr"
+constexpr size_t kInstanceHex = 8;
+constexpr size_t kTxHex = 16;
+constexpr size_t kLoopHex = 8;
+constexpr size_t kBranchSize = kBranchPrefix + kInstanceHex + kTxHex + kLoopHex;
+// Record-Route parameter naming the dialog's backend: "sr-be=" + 8 hex digits.
+constexpr std::string_view kBackendParam = "sr-be";
+
+void ToHex8(uint32_t v, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 7; i >= 0; --i) {
+    out[i] = kHex[v & 0xf];
+    v >>= 4;
+  }
+}
+
+bool ParseHex8(std::string_view s, uint32_t* out) {
+  if (s.size() != 8) return false;
+  uint32_t v = 0;
+  for (char c : s) {
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
+    else return false;
+  }
+  *out = v;
+  return true;
+}
+
+// §16.6 step 8's loop-detection input: what a proxy would change when it spirals a request.
+uint32_t LoopHash(const Message& msg) {
+  uint64_t h = sip_internal::kFnvOffset;
+  h = sip_internal::Fnv1aField(msg.request_uri_text, h);
+  h = sip_internal::Fnv1aField(msg.from.tag, h);
+  h = sip_internal::Fnv1aField(msg.to.tag, h);
+  h = sip_internal::Fnv1aField(msg.call_id, h);
+  const uint32_t cseq = msg.cseq.number;
+  h = sip_internal::Fnv1aField(std::string_view(reinterpret_cast<const char*>(&cseq), 4), h);
+  for (const Header* r = msg.Find(HeaderId::kRoute); r != nullptr; r = msg.NextSame(r)) {
+    h = sip_internal::Fnv1aField(r->value, h);
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+std::string_view StripBrackets(std::string_view h) {
+  return h.size() >= 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
+}
+
+// An IP literal (IPv6 with or without brackets) and a port into a sockaddr; false for a name.
+// No allocation: the text is copied to a small stack buffer for inet_pton.
+bool LiteralAddress(std::string_view host, uint16_t port, sockaddr_storage* out, socklen_t* len) {
+  host = StripBrackets(host);
+  char text[INET6_ADDRSTRLEN + 1];
+  if (host.empty() || host.size() >= sizeof(text)) return false;
+  std::memcpy(text, host.data(), host.size());
+  text[host.size()] = '\0';
+  std::memset(out, 0, sizeof(*out));
+  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
+  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    *len = sizeof(sockaddr_in);
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    *len = sizeof(sockaddr_in6);
+    return true;
+  }
+  return false;
+}
+
+// Whether `host` (an IP literal) is the address of `sa`.
+bool HostIsAddress(std::string_view host, const sockaddr* sa) {
+  sockaddr_storage parsed;
+  socklen_t len;
+  if (!LiteralAddress(host, 0, &parsed, &len) || parsed.ss_family != sa->sa_family) return false;
+  if (sa->sa_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(&parsed)->sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr;
+  }
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&parsed)->sin6_addr,
+                     &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, 16) == 0;
+}
+
+uint16_t PortOf(const sockaddr* sa) {
+  return ntohs(sa->sa_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(sa)->sin_port
+                                        : reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
+}
+
+// The source address as text for received= ("[::1]" for IPv6). Returns its length.
+size_t FormatHost(const sockaddr* sa, char* out, size_t size) {
+  if (sa->sa_family == AF_INET) {
+    if (inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, out,
+                  static_cast<socklen_t>(size)) == nullptr) {
+      return 0;
+    }
+    return std::strlen(out);
+  }
+  out[0] = '[';
+  if (inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, out + 1,
+                static_cast<socklen_t>(size - 2)) == nullptr) {
+    return 0;
+  }
+  const size_t n = std::strlen(out);
+  out[n] = ']';
+  out[n + 1] = '\0';
+  return n + 1;
+}
+
+uint16_t DefaultPort(const Uri& uri) {
+  return uri.port != 0 ? uri.port : (uri.kind == Uri::Scheme::kSips ? 5061 : 5060);
+}
+
+// Where a response to `via` goes (RFC 3261 §18.2.2, RFC 3581 §4): received (else sent-by) host;
+// rport's value (else sent-by port, else 5060).
+bool ResponseAddress(const Via& via, sockaddr_storage* out, socklen_t* len) {
+  uint16_t port = via.port != 0 ? via.port : 5060;
+  uint64_t rport = 0;
+  if (!via.rport.empty() && sip_internal::ParseDecimal(via.rport, 65535, &rport) && rport != 0) {
+    port = static_cast<uint16_t>(rport);
+  }
+  return LiteralAddress(via.received.empty() ? via.host : via.received, port, out, len);
+}
+
+bool SameAddress(const sockaddr* a, const sockaddr* b) {
+  if (a->sa_family != b->sa_family) return false;
+  if (a->sa_family == AF_INET) {
+    const auto* x = reinterpret_cast<const sockaddr_in*>(a);
+    const auto* y = reinterpret_cast<const sockaddr_in*>(b);
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  const auto* x = reinterpret_cast<const sockaddr_in6*>(a);
+  const auto* y = reinterpret_cast<const sockaddr_in6*>(b);
+  return x->sin6_port == y->sin6_port && std::memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+bool IsWildcard(const transports::SockAddr& a) {
+  if (a.family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(a.sa())->sin_addr.s_addr == htonl(INADDR_ANY);
+  }
+  return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(a.sa())->sin6_addr);
+}
+
+// "127.0.0.1" / "[::1]": the host part of a SockAddr as SIP writes it.
+std::string HostText(const transports::SockAddr& a) {
+  char buf[INET6_ADDRSTRLEN + 3];
+  const size_t n = FormatHost(a.sa(), buf, sizeof(buf));
+  return std::string(buf, n);
+}
+
+// A concrete local address for a wildcard socket: the source the kernel picks towards `peer`
+// (a UDP connect sends nothing). Start-up only.
+std::string SourceTowards(const transports::SockAddr& peer) {
+  const int fd = socket(peer.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {};
+  std::string out;
+  if (connect(fd, peer.sa(), peer.len()) == 0) {
+    transports::SockAddr local;
+    socklen_t len = sizeof(sockaddr_storage);
+    if (getsockname(fd, local.mutable_sa(), &len) == 0) {
+      out = HostText(transports::SockAddr::FromSockaddr(local.sa(), len));
+    }
+  }
+  close(fd);
+  return out;
+}
+
+bool IsNewWork(const Message& msg, MethodIndex method) {
+  return method != MethodIndex::kAck && method != MethodIndex::kCancel && !msg.to.has_tag;
+}
+
+uint64_t RealtimeNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
+}
+
+}  // namespace
+
+std::string_view MethodIndexName(MethodIndex m) {
+  static constexpr std::string_view kNames[kMethodIndexCount] = {
+      "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "SUBSCRIBE", "NOTIFY",
+      "MESSAGE", "INFO", "UPDATE", "PRACK", "REFER", "PUBLISH", "other"};
+  return kNames[static_cast<size_t>(m)];
+}
+
+MethodIndex ClassifyMethod(std::string_view method) {
+  // Methods are case-sensitive (RFC 3261 §7.1).
+  for (size_t i = 0; i + 1 < kMethodIndexCount; ++i) {
+    if (method == MethodIndexName(static_cast<MethodIndex>(i))) return static_cast<MethodIndex>(i);
+  }
+  return MethodIndex::kOther;
+}
+
+std::string_view RejectReasonName(RejectReason r) {
+  static constexpr std::string_view kNames[kRejectReasonCount] = {
+      "pool_low", "endpoint_quota", "no_backend", "bad_request", "too_many_hops", "loop",
+      "bad_next_hop"};
+  return kNames[static_cast<size_t>(r)];
+}
+
+std::string_view DropReasonName(DropReason r) {
+  static constexpr std::string_view kNames[kDropReasonCount] = {
+      "malformed_response", "not_our_via", "no_response_route", "unanswerable", "send_failed"};
+  return kNames[static_cast<size_t>(r)];
+}
+
+Proxy::Proxy(const ProxyShared& shared, ProxyCounters* counters)
+    : shared_(shared),
+      counters_(counters),
+      balancer_(*shared.balancer),
+      // Each new request takes one entry for the rest of the loop turn; a turn sees at most one
+      // CQ's worth of datagrams, so 2x the largest CQ we set up never fills.
+      quota_(16384, shared.endpoint_quota) {
+  ToHex8(shared.instance_id, instance_hex_);
+  quota_taken_.reserve(16384);
+}
+
+Proxy::~Proxy() = default;
+
+absl::Status Proxy::Start(engine::Shard& shard) {
+  shard_ = &shard;
+  msg_ = std::make_unique<Message>();
+  transports::SocketOptions listen_options = shared_.listen_socket;
+  listen_options.rx_timestamps = true;
+  for (const transports::SockAddr& addr : shared_.listen) {
+    SIPRING_ASSIGN_OR_RETURN(auto socket, UdpSocket::Open(shard, addr, listen_options, this));
+    Listener l;
+    l.route_port = socket->local().port();
+    l.socket = std::move(socket);
+    listeners_.push_back(std::move(l));
+  }
+  // One outbound socket per family we have backends or listeners in, bound to the first
+  // listener's address of that family (port 0: the kernel picks; no SO_REUSEPORT, it is ours).
+  for (Family* f : {&v4_, &v6_}) {
+    const int family = f == &v4_ ? AF_INET : AF_INET6;
+    const transports::SockAddr* first_listen = nullptr;
+    for (size_t i = 0; i < listeners_.size(); ++i) {
+      if (shared_.listen[i].family() == family) {
+        first_listen = &shared_.listen[i];
+        if (f->listener == nullptr) f->listener = listeners_[i].socket.get();
+        break;
+      }
+    }
+    const transports::SockAddr* first_backend = nullptr;
+    for (const ProxyBackend& b : shared_.backends) {
+      if (b.address.family() == family) {
+        first_backend = &b.address;
+        break;
+      }
+    }
+    if (first_listen == nullptr && first_backend == nullptr) continue;
+    transports::SockAddr bind_addr;
+    if (first_listen != nullptr) {
+      bind_addr = *first_listen;
+      bind_addr.set_port(0);
+    } else {
+      // No listener of this family: bind the wildcard so any route works.
+      auto any = transports::SockAddr::Parse(family == AF_INET ? "0.0.0.0:0" : "[::]:0");
+      if (!any.ok()) return any.status();
+      bind_addr = *any;
+    }
+    transports::SocketOptions out_options = shared_.listen_socket;
+    out_options.reuseport = false;
+    out_options.rx_timestamps = true;
+    SIPRING_ASSIGN_OR_RETURN(f->outbound, UdpSocket::Open(shard, bind_addr, out_options, this));
+    f->via_port = f->outbound->local().port();
+    f->via_host = HostText(f->outbound->local());
+    if (IsWildcard(f->outbound->local()) && first_backend != nullptr) {
+      f->via_host = SourceTowards(*first_backend);
+    }
+    if (f->via_host.empty()) {
+      return absl::FailedPreconditionError(
+          "cannot find a local address towards the backends for the Via header; listen on a "
+          "specific address");
+    }
+  }
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    Listener& l = listeners_[i];
+    l.route_host = HostText(l.socket->local());
+    if (IsWildcard(l.socket->local())) {
+      l.route_host = shared_.listen[i].family() == AF_INET ? v4_.via_host : v6_.via_host;
+    }
+  }
+  for (auto& l : listeners_) l.socket->Start();
+  if (v4_.outbound) v4_.outbound->Start();
+  if (v6_.outbound) v6_.outbound->Start();
+  counters_->pool_total.Set(shard.pool().total_slots());
+  return absl::OkStatus();
+}
+
+void Proxy::OnLoop(uint64_t /*now_ms*/) {
+  for (const engine::EndpointKey& k : quota_taken_) quota_.Give(k);
+  quota_taken_.clear();
+  for (auto& l : listeners_) l.socket->Poll();
+  if (v4_.outbound) v4_.outbound->Poll();
+  if (v6_.outbound) v6_.outbound->Poll();
+  const engine::BufferPool& pool = shard_->pool();
+  counters_->pool_free.Set(pool.free_main());
+  counters_->pool_lowest_free.Set(pool.counters().lowest_free_main.Get());
+  counters_->pool_enobufs.Set(pool.counters().enobufs.Get());
+}
+
+void Proxy::Stop() {
+  for (auto& l : listeners_) l.socket->Stop();
+  if (v4_.outbound) v4_.outbound->Stop();
+  if (v6_.outbound) v6_.outbound->Stop();
+}
+
+std::vector<transports::SockAddr> Proxy::listen_addresses() const {
+  std::vector<transports::SockAddr> out;
+  for (const auto& l : listeners_) out.push_back(l.socket->local());
+  return out;
+}
+
+void Proxy::OnDatagram(UdpSocket& socket, const Datagram& d) {
+  Message& msg = *msg_;
+  const ParseError perr = Parse(std::string_view(d.payload, d.length), shared_.limits, &msg);
+  if (msg.IsResponse()) {
+    OnResponse(d, perr);
+  } else {
+    const Listener* listener = nullptr;
+    for (const auto& l : listeners_) {
+      if (l.socket.get() == &socket) listener = &l;
+    }
+    OnRequest(socket, listener, d, perr);
+  }
+  shard_->pool().Unref(d.bid);
+}
+
+void Proxy::OnResponse(const Datagram& d, ParseError perr) {
+  const Message& msg = *msg_;
+  const Verdict v = CheckResponse(msg, perr);
+  if (v.action != Verdict::Action::kForward || msg.via_count == 0) {
+    counters_->dropped[size_t(DropReason::kMalformedResponse)].Add();
+    return;
+  }
+  const std::string_view top = msg.vias[0].branch;
+  if (top.size() != kBranchSize || top.substr(0, kBranchPrefix) != "z9hG4bKsr" ||
+      top.substr(kBranchPrefix, kInstanceHex) != std::string_view(instance_hex_, kInstanceHex)) {
+    counters_->dropped[size_t(DropReason::kNotOurVia)].Add();
+    return;
+  }
+  sockaddr_storage to;
+  socklen_t to_len;
+  if (msg.via_count < 2 || !ResponseAddress(msg.vias[1], &to, &to_len)) {
+    counters_->dropped[size_t(DropReason::kNoResponseRoute)].Add();
+    return;
+  }
+  GatherList list;
+  if (ForwardResponse(msg, &list) != ForwardError::kOk) {
+    counters_->dropped[size_t(DropReason::kMalformedResponse)].Add();
+    return;
+  }
+  Family& f = to.ss_family == AF_INET ? v4_ : v6_;
+  UdpSocket* out = f.listener != nullptr ? f.listener : f.outbound.get();
+  if (out == nullptr ||
+      !out->SendTo(reinterpret_cast<sockaddr*>(&to), to_len, list.iov.data(),
+                   static_cast<int>(list.count), d.bid)) {
+    counters_->dropped[size_t(DropReason::kSendFailed)].Add();
+    return;
+  }
+  counters_->forwarded_responses.Add();
+  const int cls = msg.status_code / 100;
+  if (cls >= 1 && cls <= 6) counters_->responses[size_t(cls - 1)].Add();
+  RecordLatency(d);
+}
+
+void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Datagram& d,
+                      ParseError perr) {
+  const Message& msg = *msg_;
+  const Listener& listener = via_listener != nullptr ? *via_listener : listeners_.front();
+  const MethodIndex method = msg.IsRequest() ? ClassifyMethod(msg.method) : MethodIndex::kOther;
+  if (msg.IsRequest()) counters_->requests[size_t(method)].Add();
+
+  // Which of our Routes is on top (popped by the forwarder) and what it says about the dialog.
+  const bool top_route_is_us =
+      perr == ParseError::kOk && msg.route_count > 0 &&
+      RouteNamesUs(msg.routes[0], listener.route_host, listener.route_port);
+  const int next_route = top_route_is_us ? 1 : 0;
+  const bool more_routes = perr == ParseError::kOk && msg.route_count > next_route;
+
+  // OPTIONS to the proxy itself (a peer's keep-alive ping): answered here, before Max-Forwards 0
+  // would make it a 483.
+  if (perr == ParseError::kOk && method == MethodIndex::kOptions && !more_routes &&
+      AddressedToUs(listener) && (msg.max_forwards == 0 || msg.request_uri.user.empty()) &&
+      msg.via_count > 0) {
+    counters_->self_options.Add();
+    Reply(socket, d, 200, {}, -1);
+    return;
+  }
+
+  // The ACK for a non-2xx answer we made ourselves ends here (hop by hop, RFC 3261 §17.1.1.3).
+  if (method == MethodIndex::kAck && msg.to.tag.size() == 2 + kInstanceHex + 16 &&
+      msg.to.tag.substr(0, 2) == "sr" &&
+      msg.to.tag.substr(2, kInstanceHex) == std::string_view(instance_hex_, kInstanceHex)) {
+    counters_->absorbed_acks.Add();
+    return;
+  }
+
+  const Verdict v = CheckRequest(msg, perr, check_options_);
+  if (v.action == Verdict::Action::kDrop) {
+    counters_->dropped[size_t(DropReason::kUnanswerable)].Add();
+    return;
+  }
+  if (v.action == Verdict::Action::kRespond) {
+    if (method == MethodIndex::kAck) {  // never answer an ACK (RFC 3261 §17.2.1)
+      counters_->dropped[size_t(DropReason::kUnanswerable)].Add();
+      return;
+    }
+    Reject(socket, d, v.status == 483 ? RejectReason::kTooManyHops : RejectReason::kBadRequest,
+           v.status, v.reason);
+    return;
+  }
+
+  const uint32_t loop = LoopHash(msg);
+  char loop_hex[kLoopHex];
+  ToHex8(loop, loop_hex);
+  if (IsLoop(std::string_view(loop_hex, kLoopHex))) {
+    if (method != MethodIndex::kAck) {
+      Reject(socket, d, RejectReason::kLoop, 482, "Loop Detected");
+    }
+    return;
+  }
+
+  // Overload: new work is refused fast; work in progress (ACK, CANCEL, in-dialog) goes on.
+  if (IsNewWork(msg, method)) {
+    if (d.from_reserve || shard_->pool().Overloaded()) {
+      Reject(socket, d, RejectReason::kPoolLow, 503, "Service Unavailable (overloaded)",
+             shared_.retry_after_s);
+      return;
+    }
+    const engine::EndpointKey key = engine::EndpointKey::From(d.peer);
+    if (quota_taken_.size() < quota_taken_.capacity()) {
+      if (!quota_.TryTake(key)) {
+        Reject(socket, d, RejectReason::kEndpointQuota, 503,
+               "Service Unavailable (peer over quota)", shared_.retry_after_s);
+        return;
+      }
+      quota_taken_.push_back(key);
+    }
+  }
+
+  // Next hop.
+  sockaddr_storage to;
+  socklen_t to_len = 0;
+  int backend = kNoBackend;
+  if (more_routes) {
+    const Uri& uri = msg.routes[next_route].uri;
+    if (!uri.IsSip() || !LiteralAddress(uri.host, DefaultPort(uri), &to, &to_len)) {
+      Reject(socket, d, RejectReason::kBadNextHop, 502, "Bad Gateway (Route is not an IP literal)");
+      return;
+    }
+  } else if (BackendBySource(d.peer) != kNoBackend && !AddressedToUs(listener)) {
+    const Uri& uri = msg.request_uri;
+    if (!uri.IsSip() || !LiteralAddress(uri.host, DefaultPort(uri), &to, &to_len)) {
+      Reject(socket, d, RejectReason::kBadNextHop, 502,
+             "Bad Gateway (Request-URI is not an IP literal)");
+      return;
+    }
+  } else {
+    const uint64_t key = CallIdHash(msg.call_id);
+    if (top_route_is_us) {
+      if (auto tag = FindUriParam(msg.routes[0].uri.params, kBackendParam)) {
+        uint32_t t = 0;
+        if (ParseHex8(*tag, &t)) {
+          const int named = balancer_.FindByTag(t);
+          if (named != kNoBackend && shared_.backend_up[size_t(named)]) backend = named;
+        }
+      }
+    }
+    if (backend == kNoBackend) {
+      backend = msg.to.has_tag || method == MethodIndex::kAck || method == MethodIndex::kCancel
+                    ? balancer_.PickByKey(shared_.default_group, key, shared_.backend_up)
+                    : balancer_.Pick(shared_.default_group, key, shared_.backend_up);
+    }
+    if (backend == kNoBackend) {
+      if (method != MethodIndex::kAck) {
+        Reject(socket, d, RejectReason::kNoBackend, 503, "Service Unavailable (no backend up)",
+               shared_.retry_after_s);
+      }
+      return;
+    }
+    const transports::SockAddr& a = shared_.backends[size_t(backend)].address;
+    std::memcpy(&to, a.sa(), a.len());
+    to_len = a.len();
+  }
+
+  char rr_param[kBackendParam.size() + 1 + 8];
+  std::string_view rr;
+  if (backend != kNoBackend) {
+    std::memcpy(rr_param, kBackendParam.data(), kBackendParam.size());
+    rr_param[kBackendParam.size()] = '=';
+    ToHex8(balancer_.Tag(backend), rr_param + kBackendParam.size() + 1);
+    rr = std::string_view(rr_param, sizeof(rr_param));
+  }
+  // received= only when the Via's host is not the source address (or rport asks for it).
+  char source_text[INET6_ADDRSTRLEN + 3];
+  std::string_view source_host;
+  const Via& top_via = msg.vias[0];
+  if ((top_via.has_rport && top_via.rport.empty()) || !HostIsAddress(top_via.host, d.peer)) {
+    source_host = std::string_view(source_text, FormatHost(d.peer, source_text, sizeof(source_text)));
+  }
+  if (!Forward(d, to, to_len, listener, rr, source_host, PortOf(d.peer))) return;
+  if (backend != kNoBackend) counters_->backend_requests[size_t(backend)].Add();
+}
+
+bool Proxy::Forward(const Datagram& d, const sockaddr_storage& to, socklen_t to_len,
+                    const Listener& listener, std::string_view rr_param,
+                    std::string_view source_host, uint16_t source_port) {
+  const Message& msg = *msg_;
+  Family& f = to.ss_family == AF_INET ? v4_ : v6_;
+  if (!f.outbound) {
+    counters_->dropped[size_t(DropReason::kSendFailed)].Add();
+    return false;
+  }
+  char branch[kBranchSize];
+  char tx[kStatelessBranchSize];
+  StatelessBranch(msg, tx);
+  std::memcpy(branch, "z9hG4bKsr", kBranchPrefix);
+  std::memcpy(branch + kBranchPrefix, instance_hex_, kInstanceHex);
+  std::memcpy(branch + kBranchPrefix + kInstanceHex, tx + kBranchPrefix, kTxHex);
+  ToHex8(LoopHash(msg), branch + kBranchPrefix + kInstanceHex + kTxHex);
+
+  ForwardOptions o;
+  o.local_host = f.via_host;
+  o.local_port = f.via_port;
+  o.route_host = listener.route_host;
+  o.route_port = listener.route_port;
+  o.transport = "UDP";
+  o.branch = std::string_view(branch, kBranchSize);
+  o.record_route = shared_.record_route && !msg.to.has_tag && msg.method != "REGISTER";
+  o.record_route_param = rr_param;
+  o.source_host = source_host;
+  o.source_port = source_port;
+
+  // Inserted pieces go in the slot's free tail; a second slot only when that is too small.
+  GatherList list;
+  uint16_t hold2 = transports::kNoSlot;
+  ForwardError err = ForwardRequest(msg, o, std::span<char>(d.payload + d.length, d.room), &list);
+  engine::BufferPool& pool = shard_->pool();
+  if (err == ForwardError::kScratchTooSmall) {
+    if (auto slot = pool.Take()) {
+      hold2 = *slot;
+      err = ForwardRequest(msg, o,
+                           std::span<char>(pool.Data(hold2), pool.buffer_size()), &list);
+    }
+  }
+  bool sent = err == ForwardError::kOk &&
+              f.outbound->SendTo(reinterpret_cast<const sockaddr*>(&to), to_len, list.iov.data(),
+                                 static_cast<int>(list.count), d.bid, hold2);
+  if (hold2 != transports::kNoSlot) pool.Unref(hold2);
+  if (!sent) {
+    counters_->dropped[size_t(DropReason::kSendFailed)].Add();
+    return false;
+  }
+  counters_->forwarded_requests.Add();
+  RecordLatency(d);
+  return true;
+}
+
+void Proxy::Reply(UdpSocket& socket, const Datagram& d, int status, std::string_view reason,
+                  int retry_after) {
+  const Message& msg = *msg_;
+  ResponseSpec spec;
+  spec.status = status;
+  spec.reason = reason;
+  spec.retry_after = retry_after;
+  // Our To tag, "sr" + instance + a hash equal for retransmissions: the ACK for this answer
+  // carries it back, and OnRequest absorbs that ACK instead of sending it to a backend that never
+  // saw the INVITE.
+  char tag[2 + kInstanceHex + 16];
+  tag[0] = 's';
+  tag[1] = 'r';
+  std::memcpy(tag + 2, instance_hex_, kInstanceHex);
+  uint64_t h = sip_internal::Fnv1a(msg.call_id);
+  h = sip_internal::Fnv1aField(msg.from.tag, h);
+  h = sip_internal::Fnv1aField(msg.via_count > 0 ? msg.vias[0].branch : std::string_view(), h);
+  sip_internal::ToHex16(h, tag + 2 + kInstanceHex);
+  spec.to_tag = std::string_view(tag, sizeof(tag));
+  if (msg.via_count == 0) {
+    counters_->dropped[size_t(DropReason::kUnanswerable)].Add();
+    return;
+  }
+  // RFC 3261 §18.2.2 / RFC 3581: to the source address; its port when rport was asked for (or
+  // the Via names no port of its own that differs), else the Via's port.
+  const Via& via = msg.vias[0];
+  sockaddr_storage to;
+  std::memcpy(&to, d.peer, d.peer_len);
+  if (!via.has_rport && via.port != 0 && via.port != PortOf(d.peer)) {
+    if (to.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&to)->sin_port = htons(via.port);
+    else reinterpret_cast<sockaddr_in6*>(&to)->sin6_port = htons(via.port);
+  }
+  // In place: the response overwrites the request in its own slot (see response_builder.h).
+  const BuildResult r = BuildResponse(msg, spec, std::span<char>(d.payload, d.length + d.room));
+  if (r.error != BuildError::kOk) {
+    counters_->dropped[size_t(DropReason::kUnanswerable)].Add();
+    return;
+  }
+  const iovec iov{d.payload, r.size};
+  if (!socket.SendTo(reinterpret_cast<const sockaddr*>(&to), d.peer_len, &iov, 1, d.bid)) {
+    counters_->dropped[size_t(DropReason::kSendFailed)].Add();
+  }
+}
+
+void Proxy::Reject(UdpSocket& socket, const Datagram& d, RejectReason why, int status,
+                   std::string_view reason, int retry_after) {
+  counters_->rejected[size_t(why)].Add();
+  // One line per event class at most 5/s (burst 20): a flood of bad packets or an overload
+  // cannot make the log the bottleneck; the next line says how many were suppressed.
+  if (engine::LogEnabled(engine::LogLevel::kWarn)) {
+    char peer[INET6_ADDRSTRLEN + 3];
+    const size_t n = FormatHost(d.peer, peer, sizeof(peer));
+    engine::LogRateLimiter& limiter =
+        why == RejectReason::kBadRequest ? bad_request_log_ : reject_log_;
+    engine::LogLimited(limiter, engine::LogLevel::kWarn,
+                       why == RejectReason::kBadRequest ? "bad_request" : "rejected",
+                       {{"shard", shard_->index()},
+                        {"peer", std::string_view(peer, n)},
+                        {"port", PortOf(d.peer)},
+                        {"status", status},
+                        {"why", RejectReasonName(why)},
+                        {"reason", reason.empty() ? DefaultReason(status) : reason}});
+  }
+  Reply(socket, d, status, reason, retry_after);
+}
+
+bool Proxy::AddressedToUs(const Listener& listener) const {
+  const Uri& uri = msg_->request_uri;
+  if (!uri.IsSip() || DefaultPort(uri) != listener.route_port) return false;
+  return sip_internal::EqualsIgnoreCase(StripBrackets(uri.host), StripBrackets(listener.route_host)) ||
+         HostIsAddress(uri.host, listener.socket->local().sa());
+}
+
+bool Proxy::IsLoop(std::string_view loop_hex) const {
+  const Message& msg = *msg_;
+  const std::string_view instance(instance_hex_, kInstanceHex);
+  for (size_t i = 0; i < msg.via_count; ++i) {
+    const std::string_view b = msg.vias[i].branch;
+    if (b.size() == kBranchSize && b.substr(kBranchPrefix, kInstanceHex) == instance &&
+        b.substr(kBranchSize - kLoopHex) == loop_hex && b.substr(0, kBranchPrefix) == "z9hG4bKsr") {
+      return true;
+    }
+  }
+  return false;
+}
+
+int Proxy::BackendBySource(const sockaddr* peer) const {
+  for (size_t i = 0; i < shared_.backends.size(); ++i) {
+    if (SameAddress(shared_.backends[i].address.sa(), peer)) return static_cast<int>(i);
+  }
+  return kNoBackend;
+}
+
+void Proxy::RecordLatency(const Datagram& d) {
+  if (d.rx_realtime_ns == 0) return;
+  const uint64_t now = RealtimeNs();
+  counters_->added_latency.Record(now > d.rx_realtime_ns ? (now - d.rx_realtime_ns) / 1000 : 0);
+}
+
+}  // namespace sipring::sip

@@ -1,0 +1,207 @@
+// File: sip/proxy.h
+//
+// Proxy: the per-shard SIP proxy over UDP, stateless (RFC 3261 §16.11). One instance per shard,
+// created by the daemon's ShardGroup factory. It owns the shard's UDP sockets: one SO_REUSEPORT
+// listener per configured address, and one outbound socket per address family from which every
+// forwarded request leaves, so that a backend's answer (sent to our Via) comes back to this shard.
+//
+// Per datagram (no heap allocation, the message is never copied):
+//   parse in place -> verdict (400/413/414/416/420/483/513... with a reason naming the fault)
+//   -> OPTIONS to the proxy itself: 200 -> loop (our own Via with the same loop hash): 482
+//   -> new work while the pool is below its low watermark, or the peer over its quota: fast 503
+//      + Retry-After built in place in the received slot; in-progress work (ACK, CANCEL, in-dialog
+//      requests, responses) still passes
+//   -> next hop (see below) -> ForwardRequest gather list over the slot -> sendmsg.
+//   Responses: pop our Via, send to the next Via (received/rport, else sent-by).
+//
+// Next hop of a request, in order:
+//   1. a Route naming us is popped (its sr-be parameter remembered);
+//   2. a remaining Route is the next hop (loose routing; IP literals only: no DNS on the data path);
+//   3. a request from a backend (in-dialog, towards a caller) goes to its Request-URI;
+//   4. sr-be=<tag> from our Record-Route names the dialog's backend: that one, while it is up;
+//   5. other in-dialog requests (To tag), ACK and CANCEL go by the rendezvous hash of Call-ID;
+//   6. a new request goes to the balancer's pick.
+// Why a Record-Route parameter and the Call-ID hash, and no dialog table: a table costs memory per
+// dialog, is lost on restart and is per shard, while a caller's in-dialog requests may arrive on
+// any shard. The parameter survives all three and works with every algorithm; the hash covers
+// peers that ignore Record-Route, and is exactly where hash-call-id sent the INVITE. Under the
+// other algorithms a stateless proxy cannot route CANCEL, or in-dialog requests that carry no
+// Route, to the INVITE's backend: the daemon warns about that at start-up (stateful mode fixes it).
+//
+// Our Via branch is "z9hG4bKsr" + instance id (8 hex) + transaction hash (16 hex, §16.11: equal for
+// retransmissions) + loop hash (8 hex over Request-URI, From tag, To tag, Call-ID, CSeq number and
+// Route, §16.6 step 8). A request carrying a Via with our instance id and its own loop hash has
+// been here before unchanged: a loop (482). A spiral (changed Request-URI or Route) passes.
+//
+// Threads: everything runs on the owning shard's thread. ProxyShared is read-only after start and
+// shared by all shards; ProxyCounters are written by one shard and read by the admin thread
+// (relaxed atomics).
+//
+// Example (daemon wiring):
+//   sip::ProxyShared shared = ...;                 // listeners, backends, balancer, limits
+//   std::vector<std::unique_ptr<sip::ProxyCounters>> counters = ...;  // one per shard
+//   engine::ShardGroup group(options, [&](int i) {
+//     return std::make_unique<sip::Proxy>(shared, counters[i].get());
+//   });
+#pragma once
+
+#include <netinet/in.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/counter.h"
+#include "engine/latency_histogram.h"
+#include "engine/log.h"
+#include "engine/quota.h"
+#include "engine/shard.h"
+#include "sip/balancer.h"
+#include "sip/message.h"
+#include "sip/parser.h"
+#include "sip/request_check.h"
+#include "transports/sock_addr.h"
+#include "transports/socket_options.h"
+#include "transports/udp_socket.h"
+
+namespace sipring::sip {
+
+// Methods counted separately in metrics; everything else is kOther.
+enum class MethodIndex : uint8_t {
+  kInvite, kAck, kBye, kCancel, kOptions, kRegister, kSubscribe, kNotify, kMessage, kInfo,
+  kUpdate, kPrack, kRefer, kPublish,
+  kOther,  // any other method, extension methods included
+};
+inline constexpr size_t kMethodIndexCount = 15;
+std::string_view MethodIndexName(MethodIndex m);  // "INVITE"..., "other"
+MethodIndex ClassifyMethod(std::string_view method);
+
+// Why a request was answered by the proxy itself instead of being forwarded (metric label
+// sipring_rejected_total{reason}). Named load-shedding points (STYLE.md rule 14).
+enum class RejectReason : uint8_t {
+  kPoolLow,        // "pool_low": shard's free buffers under the low watermark: 503
+  kEndpointQuota,  // "endpoint_quota": the peer sent more new requests this turn than its quota: 503
+  kNoBackend,      // "no_backend": no backend of the group is up: 503
+  kBadRequest,     // "bad_request": malformed or unsupported (400/413/414/416/420/501/505/513)
+  kTooManyHops,    // "too_many_hops": Max-Forwards reached 0: 483
+  kLoop,           // "loop": the request came back unchanged: 482
+  kBadNextHop,     // "bad_next_hop": a Route/Request-URI next hop that is not an IP literal: 502
+};
+inline constexpr size_t kRejectReasonCount = 7;
+std::string_view RejectReasonName(RejectReason r);
+
+// Why a datagram was dropped without an answer (sipring_dropped_total{reason}).
+enum class DropReason : uint8_t {
+  kMalformedResponse,  // "malformed_response": a response that does not parse or has no Via
+  kNotOurVia,          // "not_our_via": a response whose top Via is not ours
+  kNoResponseRoute,    // "no_response_route": next Via has no usable address
+  kUnanswerable,       // "unanswerable": a bad request we cannot answer (no Via, or an ACK)
+  kSendFailed,         // "send_failed": send table full or no scratch slot
+};
+inline constexpr size_t kDropReasonCount = 5;
+std::string_view DropReasonName(DropReason r);
+
+// One shard's counters; the admin thread sums them over shards at scrape time.
+struct ProxyCounters {
+  explicit ProxyCounters(size_t backends) : backend_requests(backends) {}
+  std::array<engine::Counter, kMethodIndexCount> requests;        // received, by method
+  std::array<engine::Counter, 6> responses;                       // forwarded, by class 1xx..6xx
+  engine::Counter forwarded_requests;
+  engine::Counter forwarded_responses;
+  engine::Counter self_options;                                   // OPTIONS answered 200 by us
+  engine::Counter absorbed_acks;  // ACKs for our own non-2xx answers, ended here
+  std::array<engine::Counter, kRejectReasonCount> rejected;
+  std::array<engine::Counter, kDropReasonCount> dropped;
+  std::vector<engine::Counter> backend_requests;                  // requests forwarded, per backend
+  engine::LatencyHistogram added_latency;  // kernel arrival to send submitted, microseconds
+  // Pool state, published by the shard once per loop turn.
+  engine::Counter pool_free;
+  engine::Counter pool_lowest_free;
+  engine::Counter pool_enobufs;
+  engine::Counter pool_total;
+};
+
+struct ProxyBackend {
+  std::string name;
+  transports::SockAddr address;  // resolved at start-up
+};
+
+// Read-only after start-up; shared by every shard.
+struct ProxyShared {
+  std::vector<transports::SockAddr> listen;  // UDP listeners (each shard binds each one)
+  transports::SocketOptions listen_socket;   // rcvbuf/sndbuf of the listeners
+  std::vector<ProxyBackend> backends;        // index = balancer index
+  std::optional<Balancer> balancer;          // prototype: each shard copies it (cursors)
+  int default_group = 0;
+  ParseLimits limits;
+  bool record_route = true;
+  int retry_after_s = 5;                     // < 0: no Retry-After
+  uint32_t endpoint_quota = 256;             // new requests per peer per loop turn
+  uint32_t instance_id = 0;                  // random per process start: marks our Via branches
+  // 1 = the balancer may choose it. Until the health layer lands, every backend is up.
+  std::vector<uint8_t> backend_up;
+};
+
+class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
+ public:
+  Proxy(const ProxyShared& shared, ProxyCounters* counters);
+  ~Proxy() override;
+
+  // ShardApp
+  absl::Status Start(engine::Shard& shard) override;
+  void OnLoop(uint64_t now_ms) override;
+  void Stop() override;
+  // UdpSocket::Sink
+  void OnDatagram(transports::UdpSocket& socket, const transports::Datagram& d) override;
+
+  // The bound listener addresses (port 0 resolved) and outbound sockets; valid after Start.
+  std::vector<transports::SockAddr> listen_addresses() const;
+
+ private:
+  struct Family {
+    std::unique_ptr<transports::UdpSocket> outbound;
+    std::string via_host;       // our address as written in Via ("[::1]" for IPv6)
+    uint16_t via_port = 0;
+    transports::UdpSocket* listener = nullptr;  // first listener of the family: sends responses
+  };
+  struct Listener {
+    std::unique_ptr<transports::UdpSocket> socket;
+    std::string route_host;     // as written in Record-Route
+    uint16_t route_port = 0;
+  };
+
+  void OnRequest(transports::UdpSocket& socket, const Listener* via_listener,
+                 const transports::Datagram& d, ParseError perr);
+  void OnResponse(const transports::Datagram& d, ParseError perr);
+  void Reply(transports::UdpSocket& socket, const transports::Datagram& d, int status,
+             std::string_view reason, int retry_after);
+  void Reject(transports::UdpSocket& socket, const transports::Datagram& d, RejectReason why,
+              int status, std::string_view reason, int retry_after = -1);
+  bool Forward(const transports::Datagram& d, const sockaddr_storage& to, socklen_t to_len,
+               const Listener& listener, std::string_view rr_param, std::string_view source_host,
+               uint16_t source_port);
+  bool AddressedToUs(const Listener& listener) const;
+  bool IsLoop(std::string_view loop_hex) const;
+  int BackendBySource(const sockaddr* peer) const;
+  void RecordLatency(const transports::Datagram& d);
+
+  const ProxyShared& shared_;
+  ProxyCounters* counters_;
+  Balancer balancer_;
+  engine::Shard* shard_ = nullptr;
+  std::unique_ptr<Message> msg_;
+  std::vector<Listener> listeners_;
+  Family v4_, v6_;
+  CheckOptions check_options_;
+  char instance_hex_[8];
+  // Per-peer quota of new requests in this loop turn; cleared at the end of each turn.
+  engine::QuotaTable quota_;
+  engine::LogRateLimiter bad_request_log_{5, 20};
+  engine::LogRateLimiter reject_log_{5, 20};
+  std::vector<engine::EndpointKey> quota_taken_;
+};
+
+}  // namespace sipring::sip
