@@ -1,0 +1,352 @@
+#include "tools/sipring/daemon.h"
+
+#include <netdb.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cstring>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/log.h"
+#include "engine/shard.h"
+#include "engine/status.h"
+#include "health/admin_server.h"
+#include "health/kernel_counters.h"
+#include "health/metrics.h"
+#include "sip/uri.h"
+
+namespace sipring::daemon {
+namespace {
+
+using engine::Log;
+using engine::LogLevel;
+
+engine::LogLevel ToEngineLevel(conf::LogLevel level) {
+  switch (level) {
+    case conf::LogLevel::kDebug: return LogLevel::kDebug;
+    case conf::LogLevel::kInfo: return LogLevel::kInfo;
+    case conf::LogLevel::kWarn: return LogLevel::kWarn;
+    case conf::LogLevel::kError: return LogLevel::kError;
+  }
+  return LogLevel::kInfo;
+}
+
+sip::LbAlgorithm ToLbAlgorithm(conf::Algorithm a) {
+  switch (a) {
+    case conf::Algorithm::kRoundRobin: return sip::LbAlgorithm::kRoundRobin;
+    case conf::Algorithm::kWeighted: return sip::LbAlgorithm::kWeighted;
+    case conf::Algorithm::kHashCallId: return sip::LbAlgorithm::kHashCallId;
+    case conf::Algorithm::kPriority: return sip::LbAlgorithm::kPriority;
+  }
+  return sip::LbAlgorithm::kHashCallId;
+}
+
+// The backend URI's transport parameter, lower-cased; "udp" when absent under sip:.
+std::string UriTransport(const sip::Uri& uri) {
+  auto t = sip::FindUriParam(uri.params, "transport");
+  if (!t) return uri.kind == sip::Uri::Scheme::kSips ? "tls" : "udp";
+  std::string out(*t);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Host (name or literal) and port to one address; names are resolved here, once, never per
+// request. The first address returned wins (the system's preference order, RFC 6724).
+absl::StatusOr<transports::SockAddr> Resolve(std::string_view host, uint16_t port) {
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  const std::string h(host);
+  const int rc = getaddrinfo(h.c_str(), nullptr, &hints, &res);
+  if (rc != 0 || res == nullptr) {
+    return absl::NotFoundError(absl::StrCat("cannot resolve ", h, ": ", gai_strerror(rc)));
+  }
+  transports::SockAddr a = transports::SockAddr::FromSockaddr(res->ai_addr, res->ai_addrlen);
+  freeaddrinfo(res);
+  a.set_port(port);
+  return a;
+}
+
+uint32_t RandomInstanceId() {
+  uint32_t id = 0;
+  if (getrandom(&id, sizeof(id), 0) != sizeof(id)) {
+    id = static_cast<uint32_t>(getpid()) * 2654435761u ^ static_cast<uint32_t>(time(nullptr));
+  }
+  return id;
+}
+
+}  // namespace
+
+conf::LoadOptions ConfigLoadOptions() {
+  conf::LoadOptions o;
+  o.uri_validator = [](std::string_view text) -> absl::Status {
+    sip::Uri uri;
+    if (!sip::ParseUri(text, &uri) || !uri.IsSip()) {
+      return absl::InvalidArgumentError("not a sip: or sips: URI (RFC 3261 §19.1)");
+    }
+    if (uri.host.empty()) return absl::InvalidArgumentError("the URI names no host");
+    if (!uri.user.empty()) {
+      return absl::InvalidArgumentError("a backend URI names a server, not a user: drop the user@");
+    }
+    if (!uri.headers.empty()) return absl::InvalidArgumentError("headers (?...) are not allowed");
+    const std::string t = UriTransport(uri);
+    if (t != "udp") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("transport ", t, " towards backends is not available in this build yet"));
+    }
+    return absl::OkStatus();
+  };
+  o.available_transports = {conf::Transport::kUdp};
+  o.available_modes = {conf::ProxyMode::kStateless};
+  return o;
+}
+
+Daemon::Daemon(const conf::Config& config) : config_(config) {}
+Daemon::~Daemon() = default;
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const conf::Config& config,
+                                                       std::string_view file) {
+  const std::string f(file);
+  std::unique_ptr<Daemon> d(new Daemon(config));
+  sip::ProxyShared& s = d->shared_;
+  for (const conf::ListenConfig& l : config.listen) {
+    SIPRING_ASSIGN_OR_RETURN(transports::SockAddr a,
+                             transports::SockAddr::Parse(l.address.ToString()));
+    s.listen.push_back(a);
+  }
+  // Every listener shares one set of socket options: the first one's buffers.
+  if (!config.listen.empty()) {
+    s.listen_socket.rcvbuf = static_cast<int>(config.listen[0].rcvbuf);
+    s.listen_socket.sndbuf = static_cast<int>(config.listen[0].sndbuf);
+  }
+  std::vector<sip::BackendSpec> specs;
+  for (size_t i = 0; i < config.backends.size(); ++i) {
+    const conf::BackendConfig& b = config.backends[i];
+    sip::Uri uri;
+    if (!sip::ParseUri(b.uri, &uri)) {
+      return absl::InvalidArgumentError(absl::StrCat(f, ": [[backend]] #", i + 1, " uri: does not parse"));
+    }
+    auto addr = Resolve(uri.host, uri.port != 0 ? uri.port : 5060);
+    if (!addr.ok()) {
+      return absl::NotFoundError(absl::StrCat(f, ": [[backend]] #", i + 1, " uri: ",
+                                              addr.status().message()));
+    }
+    const std::string name = b.name.empty() ? b.uri : b.name;
+    s.backends.push_back({name, *addr});
+    specs.push_back({.name = name, .group = b.group, .weight = b.weight, .priority = b.priority});
+  }
+  SIPRING_ASSIGN_OR_RETURN(sip::Balancer balancer,
+                           sip::Balancer::Create(std::move(specs),
+                                                 ToLbAlgorithm(config.balancer.algorithm)));
+  s.default_group = balancer.GroupIndex(sip::kDefaultGroup);
+  if (s.default_group < 0) s.default_group = 0;  // no "default" group: the first one
+  s.balancer = std::move(balancer);
+  s.backend_up.assign(s.backends.size(), 1);
+  s.limits.max_message_size = config.limits.max_message_size;
+  s.limits.max_headers = std::min<uint32_t>(config.limits.max_headers, sip::kMaxHeaders);
+  s.limits.max_header_length = config.limits.max_header_length;
+  s.record_route = config.balancer.record_route;
+  s.retry_after_s = config.balancer.retry_after_s.count() > 0
+                        ? static_cast<int>(config.balancer.retry_after_s.count())
+                        : -1;
+  s.endpoint_quota = config.engine.endpoint_quota;
+  s.instance_id = RandomInstanceId();
+
+  d->shards_ = config.engine.shards != 0
+                   ? config.engine.shards
+                   : std::max(1u, std::thread::hardware_concurrency());
+  for (uint32_t i = 0; i < d->shards_; ++i) {
+    d->counters_.push_back(std::make_unique<sip::ProxyCounters>(s.backends.size()));
+  }
+  return d;
+}
+
+absl::Status Daemon::Run(int64_t stop_after_ms) {
+  engine::ShardGroup::BlockStopSignals();
+  engine::SetLogLevel(ToEngineLevel(config_.log.level));
+  if (config_.balancer.algorithm != conf::Algorithm::kHashCallId) {
+    Log(LogLevel::kWarn, "stateless_affinity",
+        {{"algorithm", conf::AlgorithmName(config_.balancer.algorithm)},
+         {"detail",
+          "in stateless mode CANCEL, and in-dialog requests without our Record-Route, follow the "
+          "Call-ID hash and may reach another backend than the INVITE; use hash-call-id"}});
+  }
+
+  const conf::EngineConfig& e = config_.engine;
+  engine::ShardGroupOptions options;
+  options.shards = static_cast<int>(shards_);
+  options.pin_cpus = e.pin_cpus;
+  options.shard.ring.sq_entries = e.ring_entries;
+  options.shard.pool.buffer_size = e.buffer_size;
+  options.shard.pool.rx_main = e.buffers_per_shard;
+  // The reserve ring is a provided-buffer ring too: a power of two.
+  options.shard.pool.rx_reserve = e.reserve_buffers == 0 ? 0 : std::bit_floor(e.reserve_buffers);
+  options.shard.pool.tx = 64;          // second slots for inserted headers that did not fit
+  options.shard.pool.tx_reserve = 16;
+  options.shard.pool.low_watermark = e.low_watermark;
+  options.shard.pool.high_watermark = e.high_watermark;
+  engine::ShardGroup group(options, [this](int i) {
+    return std::make_unique<sip::Proxy>(shared_, counters_[size_t(i)].get());
+  });
+  SIPRING_RETURN_IF_ERROR(group.Start());
+
+  SIPRING_ASSIGN_OR_RETURN(transports::SockAddr admin_addr,
+                           transports::SockAddr::Parse(config_.admin.address.ToString()));
+  auto admin = health::AdminServer::Create(
+      admin_addr, [this](std::string_view path, std::string* body, std::string* type) {
+        if (path == "/metrics") {
+          *body = Metrics();
+          *type = std::string(health::kPrometheusContentType);
+          return 200;
+        }
+        if (path == "/healthz") {
+          *body = "ok\n";
+          return 200;
+        }
+        *body = "not found; try /metrics\n";
+        return 404;
+      });
+  if (!admin.ok()) {
+    group.StopAll();
+    group.Join();
+    return admin.status();
+  }
+  (*admin)->Start();
+
+  std::vector<std::string> listen;
+  for (const auto& a : shared_.listen) listen.push_back(absl::StrCat("udp:", a.ToString()));
+  std::vector<std::string> backends;
+  for (const auto& b : shared_.backends) backends.push_back(b.address.ToString());
+  Log(LogLevel::kInfo, "started",
+      {{"shards", shards_},
+       {"listen", absl::StrJoin(listen, ",")},
+       {"backends", absl::StrJoin(backends, ",")},
+       {"algorithm", conf::AlgorithmName(config_.balancer.algorithm)},
+       {"mode", conf::ProxyModeName(config_.balancer.mode)},
+       {"metrics", absl::StrCat("http://", admin_addr.ToString(), "/metrics")}});
+
+  const int sig = group.WaitForSignal(stop_after_ms);
+  Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*admin)->Stop();
+  group.Shutdown(sig, /*drain_ms=*/2000);
+  Log(LogLevel::kInfo, "stopped");
+  return absl::OkStatus();
+}
+
+std::string Daemon::Metrics() const {
+  health::MetricsWriter w;
+  auto sum = [this](auto pick) {
+    uint64_t n = 0;
+    for (const auto& c : counters_) n += pick(*c).Get();
+    return n;
+  };
+  for (size_t m = 0; m < sip::kMethodIndexCount; ++m) {
+    const std::string_view name = sip::MethodIndexName(static_cast<sip::MethodIndex>(m));
+    w.Counter("sipring_requests_total", "SIP requests received, by method.",
+              {{"method", name}}, sum([m](const sip::ProxyCounters& c) -> const engine::Counter& {
+                return c.requests[m];
+              }));
+  }
+  static constexpr std::string_view kClasses[6] = {"1xx", "2xx", "3xx", "4xx", "5xx", "6xx"};
+  for (size_t k = 0; k < 6; ++k) {
+    w.Counter("sipring_responses_forwarded_total", "SIP responses relayed, by class.",
+              {{"class", kClasses[k]}},
+              sum([k](const sip::ProxyCounters& c) -> const engine::Counter& {
+                return c.responses[k];
+              }));
+  }
+  w.Counter("sipring_forwarded_total", "Messages forwarded.", {{"kind", "request"}},
+            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
+              return c.forwarded_requests;
+            }));
+  w.Counter("sipring_forwarded_total", "Messages forwarded.", {{"kind", "response"}},
+            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
+              return c.forwarded_responses;
+            }));
+  w.Counter("sipring_self_options_total", "OPTIONS pings to the proxy itself, answered 200.", {},
+            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
+              return c.self_options;
+            }));
+  w.Counter("sipring_absorbed_acks_total",
+            "ACKs for the proxy's own non-2xx answers (503, 400...), ended at the proxy.", {},
+            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
+              return c.absorbed_acks;
+            }));
+  for (size_t r = 0; r < sip::kRejectReasonCount; ++r) {
+    w.Counter("sipring_rejected_total", "Requests answered by the proxy instead of forwarded.",
+              {{"reason", sip::RejectReasonName(static_cast<sip::RejectReason>(r))}},
+              sum([r](const sip::ProxyCounters& c) -> const engine::Counter& {
+                return c.rejected[r];
+              }));
+  }
+  for (size_t r = 0; r < sip::kDropReasonCount; ++r) {
+    w.Counter("sipring_dropped_total", "Datagrams dropped without an answer.",
+              {{"reason", sip::DropReasonName(static_cast<sip::DropReason>(r))}},
+              sum([r](const sip::ProxyCounters& c) -> const engine::Counter& {
+                return c.dropped[r];
+              }));
+  }
+  for (size_t b = 0; b < shared_.backends.size(); ++b) {
+    w.Counter("sipring_backend_requests_total", "Requests forwarded to each backend.",
+              {{"backend", shared_.backends[b].name}},
+              sum([b](const sip::ProxyCounters& c) -> const engine::Counter& {
+                return c.backend_requests[b];
+              }));
+  }
+  for (size_t b = 0; b < shared_.backends.size(); ++b) {
+    w.Gauge("sipring_backend_up", "1 when the balancer may choose the backend.",
+            {{"backend", shared_.backends[b].name}}, uint64_t{shared_.backend_up[b]});
+  }
+  for (size_t i = 0; i < counters_.size(); ++i) {
+    const std::string shard = std::to_string(i);
+    const sip::ProxyCounters& c = *counters_[i];
+    w.Gauge("sipring_pool_free_buffers", "Receive buffers the kernel can fill now, per shard.",
+            {{"shard", shard}}, c.pool_free.Get());
+    w.Gauge("sipring_pool_lowest_free_buffers",
+            "Lowest count of free receive buffers since start, per shard.", {{"shard", shard}},
+            c.pool_lowest_free.Get());
+    w.Gauge("sipring_pool_buffers", "Buffers in the shard's pool.", {{"shard", shard}},
+            c.pool_total.Get());
+    w.Counter("sipring_pool_enobufs_total",
+              "Receives that found the buffer ring empty (re-armed at once).", {{"shard", shard}},
+              c.pool_enobufs.Get());
+  }
+  std::vector<const engine::LatencyHistogram*> hist;
+  for (const auto& c : counters_) hist.push_back(&c->added_latency);
+  w.Histogram("sipring_added_latency_seconds",
+              "Time from the kernel receiving a message to sipring handing it to the kernel "
+              "again (queueing in the socket included).",
+              {}, hist);
+  // The kernel's own drop counters: a proxy that looks healthy while the kernel drops is not.
+  if (auto k = health::ReadKernelCounters("/proc"); k.ok()) {
+    const struct {
+      std::string_view name;
+      std::string_view help;
+      uint64_t value;
+    } kernel[] = {
+        {"sipring_kernel_tcp_listen_overflows_total", "TcpExt ListenOverflows: accept queue full.",
+         k->tcp_listen_overflows},
+        {"sipring_kernel_tcp_listen_drops_total", "TcpExt ListenDrops: SYNs dropped at a listener.",
+         k->tcp_listen_drops},
+        {"sipring_kernel_tcp_syncookies_sent_total", "TcpExt SyncookiesSent.", k->tcp_syncookies_sent},
+        {"sipring_kernel_tcp_syncookies_recv_total", "TcpExt SyncookiesRecv.", k->tcp_syncookies_recv},
+        {"sipring_kernel_tcp_syncookies_failed_total", "TcpExt SyncookiesFailed.",
+         k->tcp_syncookies_failed},
+        {"sipring_kernel_tcp_timewait_overflow_total", "TcpExt TCPTimeWaitOverflow.",
+         k->tcp_timewait_overflow},
+        {"sipring_kernel_udp_rcvbuf_errors_total",
+         "Udp RcvbufErrors: datagrams dropped, socket receive buffer full.", k->udp_rcvbuf_errors},
+        {"sipring_kernel_udp_sndbuf_errors_total", "Udp SndbufErrors.", k->udp_sndbuf_errors},
+        {"sipring_kernel_udp_in_errors_total", "Udp InErrors.", k->udp_in_errors},
+    };
+    for (const auto& c : kernel) w.Counter(c.name, c.help, {}, c.value);
+  }
+  return w.Text();
+}
+
+}  // namespace sipring::daemon
