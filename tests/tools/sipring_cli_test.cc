@@ -1,0 +1,284 @@
+// The sipring binary as an operator meets it: flags, exit codes, --check-config on good and bad
+// files (each error pinned to its exact "FILE:LINE: [section] key:" prefix), and a short real run.
+// Black box: the built binary (SIPRING_BINARY) runs as a child process; stdout and stderr are
+// captured to separate files so that "errors go to stderr" is checked too.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "tests/testing/loopback.h"
+#include "tests/testing/process.h"
+
+#ifndef SIPRING_BINARY
+#error "SIPRING_BINARY must name the sipring executable (set in tests/tools/CMakeLists.txt)"
+#endif
+
+namespace sipring {
+namespace {
+
+struct CliResult {
+  std::optional<int> rc;  // nullopt: still running after the timeout (then killed)
+  std::string out;
+  std::string err;
+};
+
+// Runs `sipring args...` with stdout and stderr in separate files under `dir`.
+CliResult RunSipring(const testing::TempDir& dir, const std::vector<std::string>& args,
+                     int timeout_ms = 10000) {
+  static int run = 0;
+  const std::string base = dir.path() + "/run" + std::to_string(run++);
+  const std::string err_path = base + ".stderr";
+  // sh only splits the streams: `exec` leaves sipring itself as the child that is waited for.
+  std::vector<std::string> argv = {"/bin/sh", "-c", "err=$1; shift; exec \"$@\" 2>\"$err\"",
+                                   "sh", err_path, SIPRING_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::Process p(argv, base + ".stdout");
+  CliResult r;
+  r.rc = p.Wait(timeout_ms);
+  r.out = p.Output();
+  r.err = testing::ReadFile(err_path);
+  return r;
+}
+
+// The first line of `text` that starts with `prefix`, or "" when none does.
+std::string LineStartingWith(const std::string& text, const std::string& prefix) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) return line;
+  }
+  return "";
+}
+
+// The first line of `text` that contains `part`, or "".
+std::string LineContaining(const std::string& text, const std::string& part) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(part) != std::string::npos) return line;
+  }
+  return "";
+}
+
+TEST(SipringCliTest, VersionPrintsNameAndVersion) {
+  testing::TempDir dir;
+  const CliResult r = RunSipring(dir, {"--version"});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_EQ(r.out.rfind("sipring ", 0), 0u) << r.out;
+  // "sipring X.Y.Z\n"
+  const std::string version = r.out.substr(8);
+  EXPECT_EQ(std::count(version.begin(), version.end(), '.'), 2) << r.out;
+  EXPECT_EQ(r.out.back(), '\n');
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(SipringCliTest, HelpListsTheFlags) {
+  testing::TempDir dir;
+  const CliResult r = RunSipring(dir, {"--help"});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("usage: sipring"), std::string::npos) << r.out;
+  for (const char* flag : {"-c", "--check-config", "--print-default-config", "--run-seconds",
+                           "--version", "--help"}) {
+    EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from\n" << r.out;
+  }
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(SipringCliTest, UnknownFlagExitsTwoWithUsage) {
+  testing::TempDir dir;
+  const CliResult r = RunSipring(dir, {"--no-such-flag"});
+  ASSERT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("unknown argument --no-such-flag"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("usage: sipring"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(SipringCliTest, FlagWithoutItsValueExitsTwo) {
+  testing::TempDir dir;
+  const CliResult r = RunSipring(dir, {"--check-config"});
+  ASSERT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--check-config needs a file"), std::string::npos) << r.err;
+}
+
+TEST(SipringCliTest, ExampleConfigIsValid) {
+  testing::TempDir dir;
+  const std::string example = testing::SourceDir() + "/conf/sipring.example.toml";
+  const CliResult r = RunSipring(dir, {"--check-config", example});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, example + ": ok (1 listener(s), 2 backend(s))\n");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(SipringCliTest, DefaultConfigRoundTripsThroughCheckConfig) {
+  testing::TempDir dir;
+  const CliResult printed = RunSipring(dir, {"--print-default-config"});
+  ASSERT_EQ(printed.rc, 0) << printed.err;
+  EXPECT_NE(printed.out.find("127.0.0.1:5060"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("127.0.0.1:9090"), std::string::npos) << printed.out;
+  const std::string path = dir.Write("default.toml", printed.out);
+  const CliResult r = RunSipring(dir, {"--check-config", path});
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, path + ": ok (1 listener(s), 2 backend(s))\n");
+}
+
+TEST(SipringCliTest, MissingFileExitsTwoNamingThePath) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/no-such.toml";
+  const CliResult r = RunSipring(dir, {"--check-config", path});
+  ASSERT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("\"" + path + "\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(SipringCliTest, DirectoryInsteadOfFileExitsTwo) {
+  testing::TempDir dir;
+  const CliResult r = RunSipring(dir, {"-c", dir.path()});
+  ASSERT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("\"" + dir.path() + "\": it is a directory"), std::string::npos) << r.err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bad configs: each file is refused with exit 2, and stderr has a line that starts with
+// "<path><where>" and contains `phrase`.
+
+constexpr const char* kListen = "[[listen]]\naddress = \"127.0.0.1:5060\"\n";
+constexpr const char* kBackend = "[[backend]]\nuri = \"sip:127.0.0.1:5070\"\n";
+
+struct BadConfig {
+  const char* name;
+  std::string text;
+  const char* where;   // what follows the path: ":LINE: [section] key:"
+  const char* phrase;  // a distinctive part of the rest of that line
+};
+
+std::ostream& operator<<(std::ostream& os, const BadConfig& c) { return os << c.name; }
+
+std::vector<BadConfig> BadConfigs() {
+  const std::string l = kListen;
+  const std::string b = kBackend;
+  return {
+      {"LowWatermarkAboveOne", "[engine]\nlow_watermark = 1.5\n" + l + b,
+       ":2: [engine] low_watermark:", "must be between 0 and 1 exclusive (got 1.5)"},
+      {"ZeroBuffersPerShard", "[engine]\nbuffers_per_shard = 0\n" + l + b,
+       ":2: [engine] buffers_per_shard:", "must be between 1 and 32768 (got 0)"},
+      {"PortOutOfRange", "[[listen]]\naddress = \"127.0.0.1:70000\"\n" + b,
+       ":2: [[listen]] address:", "the port must be in 1..65535 (got \"127.0.0.1:70000\")"},
+      {"BackendUriDoesNotParse", l + "[[backend]]\nuri = \"sip:\"\n", ":4: [[backend]] uri:",
+       "not a sip: or sips: URI"},
+      {"BackendUriWithUser", l + "[[backend]]\nuri = \"sip:alice@127.0.0.1:5070\"\n",
+       ":4: [[backend]] uri:", "names a server, not a user: drop the user@"},
+      {"UnknownKeyInEngine", "[engine]\nshardz = 2\n" + l + b, ":2: [engine] shardz:",
+       "unknown key (did you mean shards?)"},
+      {"UnknownTable", l + b + "[bogus]\nx = 1\n", ":5: [bogus]:", "unknown table"},
+      {"WrongType", "[engine]\nshards = \"two\"\n" + l + b, ":2: [engine] shards:",
+       "must be an integer (got string \"two\")"},
+      {"WeightZero", l + "[[backend]]\nuri = \"sip:127.0.0.1:5070\"\nweight = 0\n",
+       ":5: [[backend]] weight:", "must be between 1 and 1000 (got 0)"},
+      {"StatefulModeNotInThisBuild", l + b + "[balancer]\nmode = \"stateful\"\n",
+       ":6: [balancer] mode:", "\"stateful\" is not available in this build yet"},
+      {"TcpListenerNotInThisBuild",
+       "[[listen]]\ntransport = \"tcp\"\naddress = \"127.0.0.1:5060\"\n" + b,
+       ":2: [[listen]] transport:", "\"tcp\" is not available in this build yet"},
+      {"TcpBackendNotInThisBuild",
+       l + "[[backend]]\nuri = \"sip:127.0.0.1:5070;transport=tcp\"\n", ":4: [[backend]] uri:",
+       "transport tcp towards backends is not available in this build yet"},
+      {"DuplicateListenAddress", l + l + b, ":4: [[listen]] address:",
+       "127.0.0.1:5060 conflicts with [[listen]] (udp) 127.0.0.1:5060 on line 2"},
+      {"TlsCertOnUdpListener", l + "tls_cert = \"/etc/x.pem\"\n" + b,
+       ":3: [[listen]] tls_cert:", "only valid when transport = \"tls\""},
+      // Whole-file problems have no line.
+      {"NoBackend", l, ": [[backend]]:", "at least one is required"},
+      {"NoListener", b, ": [[listen]]:", "at least one is required"},
+      {"TomlSyntaxError", l + b + "[engine]\nshards = = 2\n", ":6: syntax error:",
+       "unknown value"},
+  };
+}
+
+class SipringBadConfigTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(SipringBadConfigTest, CheckConfigExitsTwoNamingFileLineAndKey) {
+  const BadConfig& c = GetParam();
+  testing::TempDir dir;
+  const std::string path = dir.Write(std::string(c.name) + ".toml", c.text);
+  const CliResult r = RunSipring(dir, {"--check-config", path});
+  ASSERT_EQ(r.rc, 2) << "stdout:\n" << r.out << "stderr:\n" << r.err;
+  const std::string line = LineStartingWith(r.err, path + c.where);
+  ASSERT_NE(line, "") << "no line starting with \"" << path << c.where << "\" in\n" << r.err;
+  EXPECT_NE(line.find(c.phrase), std::string::npos) << line;
+  EXPECT_EQ(r.out, "") << "nothing on stdout when the file is refused";
+
+  // Starting on the same file fails the same way, before any socket is opened.
+  const CliResult run = RunSipring(dir, {"-c", path});
+  EXPECT_EQ(run.rc, 2) << run.out << run.err;
+  EXPECT_EQ(run.err, r.err);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, SipringBadConfigTest, ::testing::ValuesIn(BadConfigs()),
+                         [](const ::testing::TestParamInfo<BadConfig>& param) {
+                           return std::string(param.param.name);
+                         });
+
+TEST(SipringCliTest, EveryErrorOfAFileIsReportedAtOnceInLineOrder) {
+  testing::TempDir dir;
+  const std::string path = dir.Write(
+      "multi.toml", "[engine]\nlow_watermark = 1.5\nbuffers_per_shard = 0\n" +
+                        std::string(kListen) + "[[backend]]\nuri = \"sip:127.0.0.1:5070\"\n" +
+                        "weight = 0\n");
+  const CliResult r = RunSipring(dir, {"--check-config", path});
+  ASSERT_EQ(r.rc, 2) << r.out << r.err;
+  const size_t a = r.err.find(path + ":2: [engine] low_watermark:");
+  const size_t b = r.err.find(path + ":3: [engine] buffers_per_shard:");
+  const size_t c = r.err.find(path + ":8: [[backend]] weight:");
+  ASSERT_NE(a, std::string::npos) << r.err;
+  ASSERT_NE(b, std::string::npos) << r.err;
+  ASSERT_NE(c, std::string::npos) << r.err;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real run on free loopback ports that stops by itself.
+
+TEST(SipringCliTest, RunSecondsStartsAndStopsByItself) {
+  testing::TempDir dir;
+  const uint16_t listen = testing::FreePort();
+  const uint16_t backend = testing::FreePort();
+  const uint16_t admin = testing::FreePort();
+  ASSERT_NE(listen, 0);
+  ASSERT_NE(backend, 0);
+  ASSERT_NE(admin, 0);
+  const std::string path = dir.Write(
+      "good.toml", "[engine]\nshards = 1\n"
+                   "[[listen]]\naddress = \"127.0.0.1:" + std::to_string(listen) + "\"\n"
+                   "[[backend]]\nuri = \"sip:127.0.0.1:" + std::to_string(backend) + "\"\n"
+                   "[admin]\naddress = \"127.0.0.1:" + std::to_string(admin) + "\"\n");
+  const std::string log = dir.path() + "/sipring.log";
+  testing::Process p({SIPRING_BINARY, "-c", path, "--run-seconds", "1"}, log);
+  ASSERT_GT(p.pid(), 0);
+  const std::optional<int> rc = p.Wait(10000);
+  const std::string out = p.Output();
+  ASSERT_TRUE(rc.has_value()) << "still running after 10 s:\n" << out;
+  if (*rc == 1 && out.find("io_uring") != std::string::npos) {
+    GTEST_SKIP() << "io_uring unavailable here:\n" << out;
+  }
+  ASSERT_EQ(*rc, 0) << out;
+  const std::string started = LineContaining(out, " event=started ");
+  ASSERT_NE(started, "") << out;
+  EXPECT_NE(started.find("level=info"), std::string::npos) << started;
+  EXPECT_NE(started.find("listen=udp:127.0.0.1:" + std::to_string(listen)), std::string::npos)
+      << started;
+  EXPECT_NE(started.find("backends=127.0.0.1:" + std::to_string(backend)), std::string::npos)
+      << started;
+  EXPECT_NE(started.find("metrics=http://127.0.0.1:" + std::to_string(admin) + "/metrics"),
+            std::string::npos)
+      << started;
+  EXPECT_NE(out.find("event=stopped"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace sipring
