@@ -257,4 +257,48 @@ int Balancer::PickByKey(int group, uint64_t key, std::span<const uint8_t> eligib
   return best;
 }
 
+int Balancer::PickStateless(int group, uint64_t key, std::span<const uint8_t> eligible) const {
+  SIPRING_DCHECK(eligible.size() >= backends_.size());
+  if (group < 0 || group >= group_count() || eligible.size() < backends_.size()) {
+    return kNoBackend;
+  }
+  const Group& g = groups_[group];
+  const bool tier_only = algorithm_ == LbAlgorithm::kPriority;
+  // Round-robin ignores weights; the others honour them. Equal weights compare hashes only.
+  const bool by_hash = algorithm_ == LbAlgorithm::kRoundRobin || g.equal_weights;
+  uint32_t tier = 0;
+  if (tier_only) {
+    tier = std::numeric_limits<uint32_t>::max();
+    for (int m = g.begin; m < g.end; ++m) {
+      const int backend = members_[m];
+      if (eligible[backend] != 0) tier = std::min(tier, backends_[backend].priority);
+    }
+  }
+  int best = kNoBackend;
+  uint64_t best_hash = 0;
+  double best_score = 0;
+  for (int m = g.begin; m < g.end; ++m) {
+    const int backend = members_[m];
+    if (eligible[backend] == 0) continue;
+    if (tier_only && backends_[backend].priority != tier) continue;
+    const uint64_t h = PairHash(key, seeds_[backend]);
+    if (by_hash) {
+      const uint64_t top = h >> 12;  // the bits the score uses, as in PickByKey
+      if (best == kNoBackend || top > best_hash ||
+          (top == best_hash && seeds_[backend] > seeds_[best])) {
+        best = backend;
+        best_hash = top;
+      }
+    } else {
+      const double score = RendezvousScore(h, backends_[backend].weight);
+      if (best == kNoBackend || score < best_score ||
+          (score == best_score && seeds_[backend] > seeds_[best])) {
+        best = backend;
+        best_score = score;
+      }
+    }
+  }
+  return best;
+}
+
 }  // namespace sipring::sip

@@ -123,6 +123,15 @@ class Balancer {
   // the dialog's first request. Returns kNoBackend as Pick() does. Keeps no state.
   [[nodiscard]] int PickByKey(int group, uint64_t key, std::span<const uint8_t> eligible) const;
 
+  // The choice a stateless proxy makes: a pure function of `key` and the eligible set, so that a
+  // retransmission, a CANCEL and an in-dialog request go where the first request went (RFC 3261
+  // §16.11 forbids a stateless proxy a time- or order-dependent choice). Each algorithm keeps its
+  // meaning as far as a function can: round-robin = rendezvous with equal weights; weighted and
+  // hash-call-id = weighted rendezvous (equal to PickByKey); priority = weighted rendezvous within
+  // the best eligible tier. Shares follow the weights statistically rather than in sequence.
+  // Returns kNoBackend as Pick() does. Keeps no state.
+  [[nodiscard]] int PickStateless(int group, uint64_t key, std::span<const uint8_t> eligible) const;
+
   // The backend's stable tag: a function of its name only. Distinct within one Balancer.
   uint32_t Tag(int backend) const { return tags_[backend]; }
   // The backend whose Tag() is `tag`, or kNoBackend (a tag from an old configuration, or

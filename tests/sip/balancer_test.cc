@@ -448,6 +448,44 @@ TEST(BalancerTest, CallIdHashMixesEveryBit) {
 
 // ---- validation ----
 
+TEST(BalancerTest, StatelessChoiceIsAFunctionOfKeyAndKeepsEachAlgorithmsMeaning) {
+  const std::vector<uint64_t> keys = RandomKeys(60000, 11);
+  auto shares = [&](LbAlgorithm a, const std::vector<BackendSpec>& specs,
+                    const std::vector<uint8_t>& up) {
+    Balancer b = Make(specs, a);
+    const Balancer copy = b;
+    std::map<std::string, int> counts;
+    for (uint64_t k : keys) {
+      const int i = b.PickStateless(0, k, up);
+      // Deterministic: the same key, twice, on another copy, gives the same backend.
+      EXPECT_EQ(i, copy.PickStateless(0, k, up));
+      EXPECT_EQ(i, b.PickStateless(0, k, up));
+      if (i != kNoBackend) ++counts[b.backend(i).name];
+    }
+    return counts;
+  };
+  const std::vector<BackendSpec> specs = {Spec("a", 3, 0), Spec("b", 1, 0), Spec("c", 4, 1)};
+  // round-robin: weights ignored, equal shares over the whole group.
+  auto rr = shares(LbAlgorithm::kRoundRobin, specs, {1, 1, 1});
+  for (const char* n : {"a", "b", "c"}) EXPECT_NEAR(rr[n], 20000, 0.03 * 20000) << n;
+  // weighted: 3:1:4.
+  auto w = shares(LbAlgorithm::kWeighted, specs, {1, 1, 1});
+  EXPECT_NEAR(w["a"], 22500, 0.03 * 22500);
+  EXPECT_NEAR(w["b"], 7500, 0.03 * 7500);
+  EXPECT_NEAR(w["c"], 30000, 0.03 * 30000);
+  // priority: only tier 0 (a:b = 3:1) while it is up; tier 1 when it is not.
+  auto p = shares(LbAlgorithm::kPriority, specs, {1, 1, 1});
+  EXPECT_EQ(p.count("c"), 0u);
+  EXPECT_NEAR(p["a"], 45000, 0.03 * 45000);
+  auto p_down = shares(LbAlgorithm::kPriority, specs, {0, 0, 1});
+  EXPECT_EQ(p_down["c"], 60000);
+  EXPECT_EQ(shares(LbAlgorithm::kPriority, specs, {0, 0, 0}).size(), 0u);
+  // weighted and hash-call-id agree with PickByKey.
+  Balancer h = Make(specs, LbAlgorithm::kWeighted);
+  const std::vector<uint8_t> up = AllUp(h);
+  for (size_t i = 0; i < 1000; ++i) EXPECT_EQ(h.PickStateless(0, keys[i], up), h.PickByKey(0, keys[i], up));
+}
+
 TEST(BalancerTest, CreateRejectsBadInput) {
   auto code = [](std::vector<BackendSpec> specs) {
     return Balancer::Create(std::move(specs), LbAlgorithm::kWeighted).status().code();
