@@ -158,8 +158,8 @@ struct BackendConfig {
 
 // [balancer]: how requests are spread and retried.
 struct BalancerConfig {
-  // hash-call-id by default: a stateless proxy can then route CANCEL and in-dialog requests that
-  // carry no Route to the INVITE's backend (Kamailio's dispatcher defaults to the same).
+  // hash-call-id by default (Kamailio's dispatcher defaults to the same). In stateless mode every
+  // algorithm is applied as a function of the Call-ID (sip::Balancer::PickStateless).
   Algorithm algorithm = Algorithm::kHashCallId;
   // stateless until the transaction layer ships; "stateful" is refused by the daemon meanwhile.
   ProxyMode mode = ProxyMode::kStateless;

@@ -318,7 +318,19 @@ absl::Status Proxy::Start(engine::Shard& shard) {
   return absl::OkStatus();
 }
 
-void Proxy::OnLoop(uint64_t /*now_ms*/) {
+void Proxy::OnLoop(uint64_t now_ms) {
+  // A flood that ends inside its burst leaves no later line to carry suppressed=N: say it once a
+  // second instead, so the operator sees the size of every flood.
+  if (now_ms >= next_log_flush_ms_) {
+    next_log_flush_ms_ = now_ms + 1000;
+    for (auto [limiter, event] : {std::pair{&bad_request_log_, "bad_request"},
+                                  std::pair{&reject_log_, "rejected"}}) {
+      if (const uint64_t n = limiter->TakeSuppressed(); n > 0) {
+        engine::Log(engine::LogLevel::kWarn, event,
+                    {{"shard", shard_->index()}, {"suppressed", n}, {"summary", true}});
+      }
+    }
+  }
   for (const engine::EndpointKey& k : quota_taken_) quota_.Give(k);
   quota_taken_.clear();
   for (auto& l : listeners_) l.socket->Poll();
@@ -499,9 +511,7 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
       }
     }
     if (backend == kNoBackend) {
-      backend = msg.to.has_tag || method == MethodIndex::kAck || method == MethodIndex::kCancel
-                    ? balancer_.PickByKey(shared_.default_group, key, shared_.backend_up)
-                    : balancer_.Pick(shared_.default_group, key, shared_.backend_up);
+      backend = balancer_.PickStateless(shared_.default_group, key, shared_.backend_up);
     }
     if (backend == kNoBackend) {
       if (method != MethodIndex::kAck) {

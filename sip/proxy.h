@@ -19,14 +19,14 @@
 //   2. a remaining Route is the next hop (loose routing; IP literals only: no DNS on the data path);
 //   3. a request from a backend (in-dialog, towards a caller) goes to its Request-URI;
 //   4. sr-be=<tag> from our Record-Route names the dialog's backend: that one, while it is up;
-//   5. other in-dialog requests (To tag), ACK and CANCEL go by the rendezvous hash of Call-ID;
-//   6. a new request goes to the balancer's pick.
-// Why a Record-Route parameter and the Call-ID hash, and no dialog table: a table costs memory per
-// dialog, is lost on restart and is per shard, while a caller's in-dialog requests may arrive on
-// any shard. The parameter survives all three and works with every algorithm; the hash covers
-// peers that ignore Record-Route, and is exactly where hash-call-id sent the INVITE. Under the
-// other algorithms a stateless proxy cannot route CANCEL, or in-dialog requests that carry no
-// Route, to the INVITE's backend: the daemon warns about that at start-up (stateful mode fixes it).
+//   5. otherwise the balancer's stateless choice, a function of the Call-ID (PickStateless).
+// Why a function of the Call-ID and no table: RFC 3261 §16.11 requires a stateless proxy to send
+// a retransmission where it sent the original, so its choice cannot depend on time or order;
+// a function of the Call-ID also sends CANCEL, ACK and in-dialog requests from peers that ignore
+// Record-Route to the INVITE's backend, on any shard, across restarts, with no memory per dialog.
+// The Record-Route tag (step 4) keeps a dialog on its backend even when the backend set changes
+// mid-call (a backend added moves some Call-IDs' hash). Exact round-robin sequencing needs the
+// transaction layer, which remembers its choice.
 //
 // Our Via branch is "z9hG4bKsr" + instance id (8 hex) + transaction hash (16 hex, §16.11: equal for
 // retransmissions) + loop hash (8 hex over Request-URI, From tag, To tag, Call-ID, CSeq number and
@@ -190,7 +190,7 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
 
   const ProxyShared& shared_;
   ProxyCounters* counters_;
-  Balancer balancer_;
+  Balancer balancer_;  // this shard's copy (Pick() cursors are per copy)
   engine::Shard* shard_ = nullptr;
   std::unique_ptr<Message> msg_;
   std::vector<Listener> listeners_;
@@ -201,6 +201,7 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   engine::QuotaTable quota_;
   engine::LogRateLimiter bad_request_log_{5, 20};
   engine::LogRateLimiter reject_log_{5, 20};
+  uint64_t next_log_flush_ms_ = 0;
   std::vector<engine::EndpointKey> quota_taken_;
 };
 

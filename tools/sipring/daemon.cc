@@ -169,14 +169,6 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const conf::Config& confi
 absl::Status Daemon::Run(int64_t stop_after_ms) {
   engine::ShardGroup::BlockStopSignals();
   engine::SetLogLevel(ToEngineLevel(config_.log.level));
-  if (config_.balancer.algorithm != conf::Algorithm::kHashCallId) {
-    Log(LogLevel::kWarn, "stateless_affinity",
-        {{"algorithm", conf::AlgorithmName(config_.balancer.algorithm)},
-         {"detail",
-          "in stateless mode CANCEL, and in-dialog requests without our Record-Route, follow the "
-          "Call-ID hash and may reach another backend than the INVITE; use hash-call-id"}});
-  }
-
   const conf::EngineConfig& e = config_.engine;
   engine::ShardGroupOptions options;
   options.shards = static_cast<int>(shards_);
