@@ -1,0 +1,472 @@
+// End-to-end tests of the sipring daemon as a black box (STYLE.md rule 45): the real binary on
+// loopback, real sipp (sip-tester) as the caller and as two UAS backends, a raw UDP socket for
+// hostile traffic, and /metrics read over HTTP. Every load is bounded in calls and time.
+//
+// What each test proves (issue: UDP load-balancing proxy):
+//  - CallsCompleteAndFollowWeights: thousands of calls, zero failed, split within 5% of weights
+//    3:1 (hash-call-id, stock sipp UAC that ignores Record-Route: in-dialog ACK/BYE follow the
+//    Call-ID hash to the INVITE's backend, or sipp would count a failed call);
+//  - WeightedWithRecordRoute: weighted, with a UAC that honours Record-Route: ACK and BYE carry
+//    our Route with the backend's tag and reach the dialog's backend; every UAS ends every call
+//    (a misrouted ACK or BYE shows as a failed call at a UAS: sipp's UAC would not notice, as
+//    sipp answers a stray BYE 200 by itself);
+//  - RecordRouteTagBeatsHash: an in-dialog request whose Call-ID hashes to one backend but whose
+//    Route names the other goes where the Route says;
+//  - MalformedBurstGets400sBesideCalls: bad requests each get the right status and a reason,
+//    while calls beside them complete;
+//  - TinyPoolBurstSheds503: a pool of 64 buffers under a burst answers 503 + Retry-After, stays
+//    up, and the calls it admitted complete;
+//  - ProtocolAnswers: OPTIONS to the proxy itself 200, Max-Forwards 0 -> 483, a loop -> 482.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/loopback.h"
+#include "tests/testing/process.h"
+#include "sip/balancer.h"
+
+namespace sipring {
+namespace {
+
+using testing::Process;
+
+struct Backend {
+  uint16_t port;
+  int weight;
+};
+
+// sipp's final screen: the cumulative "Successful call" / "Failed call" counts.
+struct SippCounts {
+  long successful = -1;
+  long failed = -1;
+};
+SippCounts ParseScreen(const std::string& screen) {
+  SippCounts c;
+  std::smatch m;
+  static const std::regex kOk(R"(Successful call\s*\|\s*\d+\s*\|\s*(\d+))");
+  static const std::regex kFail(R"(Failed call\s*\|\s*\d+\s*\|\s*(\d+))");
+  if (std::regex_search(screen, m, kOk)) c.successful = std::stol(m[1]);
+  if (std::regex_search(screen, m, kFail)) c.failed = std::stol(m[1]);
+  return c;
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sipp_ = testing::FindOnPath("sipp");
+    if (sipp_.empty()) GTEST_SKIP() << "sipp (Debian package sip-tester) is not installed";
+    ASSERT_FALSE(dir_.path().empty());
+  }
+
+  void TearDown() override {
+    if (daemon_) {
+      daemon_->Signal(SIGTERM);
+      const std::optional<int> rc = daemon_->Wait(10000);
+      EXPECT_EQ(rc, std::optional<int>(0)) << "sipring did not stop cleanly:\n"
+                                           << daemon_->Output();
+    }
+    for (auto& u : uas_) u->Signal(SIGKILL);
+  }
+
+  // Starts two sipp UAS and the daemon on free loopback ports; waits until the daemon answers
+  // an OPTIONS ping. `extra` is appended to the generated config.
+  void Start(const std::string& algorithm, std::vector<int> weights, const std::string& engine,
+             const std::string& extra = "") {
+    if (port_ == 0) port_ = testing::FreePort();
+    admin_ = testing::FreePort();
+    std::string cfg = "[engine]\n" + engine + "\n";
+    cfg += "[[listen]]\naddress = \"127.0.0.1:" + std::to_string(port_) + "\"\n";
+    for (size_t i = 0; i < weights.size(); ++i) {
+      const uint16_t p = testing::FreePort();
+      backends_.push_back({p, weights[i]});
+      cfg += "[[backend]]\nuri = \"sip:127.0.0.1:" + std::to_string(p) + "\"\nname = \"b" +
+             std::to_string(i) + "\"\nweight = " + std::to_string(weights[i]) + "\n";
+      uas_.push_back(std::make_unique<Process>(
+          std::vector<std::string>{sipp_, "-sn", "uas", "-i", "127.0.0.1", "-p", std::to_string(p),
+                                   "-nostdin", "-aa", "-trace_screen", "-screen_file",
+                                   dir_.path() + "/uas" + std::to_string(i) + ".screen"},
+          dir_.path() + "/uas" + std::to_string(i) + ".log"));
+    }
+    cfg += "[balancer]\nalgorithm = \"" + algorithm + "\"\n";
+    cfg += "[admin]\naddress = \"127.0.0.1:" + std::to_string(admin_) + "\"\n";
+    cfg += "[log]\nlevel = \"warn\"\n" + extra;
+    const std::string path = dir_.Write("sipring.toml", cfg);
+    daemon_ = std::make_unique<Process>(
+        std::vector<std::string>{SIPRING_BINARY, "-c", path, "--run-seconds", "120"},
+        dir_.path() + "/sipring.log");
+    const bool up = testing::WaitFor([&] { return Ping() == 200 || !daemon_->Running(); }, 10000);
+    ASSERT_TRUE(up && daemon_->Running()) << daemon_->Output();
+  }
+
+  // OPTIONS sip:127.0.0.1:port (no user part): the proxy answers it itself.
+  int Ping() {
+    const int fd = testing::MakeUdpClient(AF_INET, 200);
+    const std::string m = "OPTIONS sip:127.0.0.1:" + std::to_string(port_) +
+                          " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKping;rport\r\n"
+                          "Max-Forwards: 70\r\nTo: <sip:127.0.0.1>\r\nFrom: <sip:t@127.0.0.1>;tag=p\r\n"
+                          "Call-ID: ping\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    const std::string r = RoundTrip(fd, m);
+    close(fd);
+    return StatusOf(r);
+  }
+
+  sockaddr_in Proxy() const {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port_);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+  }
+
+  std::string RoundTrip(int fd, const std::string& m) {
+    const sockaddr_in a = Proxy();
+    sendto(fd, m.data(), m.size(), 0, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+    char buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  }
+
+  static int StatusOf(const std::string& r) {
+    if (r.compare(0, 8, "SIP/2.0 ") != 0 || r.size() < 11) return 0;
+    return std::stoi(r.substr(8, 3));
+  }
+
+  std::map<std::string, double> Metrics() {
+    auto text = testing::HttpGet(admin_, "/metrics");
+    EXPECT_TRUE(text.has_value());
+    return testing::ParseMetrics(text.value_or(""));
+  }
+
+  // Runs a sipp UAC to completion (bounded by -timeout); returns its exit status and counts.
+  struct UacResult {
+    int rc = -1;
+    SippCounts counts;
+    std::string log;
+    std::string counts_csv;
+  };
+  std::unique_ptr<Process> StartUac(const std::vector<std::string>& scenario, int calls, int rate,
+                                    const std::string& tag) {
+    std::vector<std::string> argv{sipp_, "127.0.0.1:" + std::to_string(port_)};
+    argv.insert(argv.end(), scenario.begin(), scenario.end());
+    for (const std::string& a :
+         {std::string("-i"), std::string("127.0.0.1"), std::string("-m"), std::to_string(calls),
+          std::string("-r"), std::to_string(rate), std::string("-l"), std::string("2000"),
+          std::string("-nostdin"), std::string("-timeout"), std::string("60s"),
+          std::string("-trace_screen"), std::string("-screen_file"),
+          dir_.path() + "/" + tag + ".screen", std::string("-trace_counts"),
+          std::string("-trace_err"), std::string("-error_file"),
+          dir_.path() + "/" + tag + ".errors"}) {
+      argv.push_back(a);
+    }
+    return std::make_unique<Process>(argv, dir_.path() + "/" + tag + ".log");
+  }
+  UacResult FinishUac(Process& p, const std::string& tag) {
+    UacResult r;
+    r.rc = p.Wait(90000).value_or(-1);
+    r.log = testing::ReadFile(dir_.path() + "/" + tag + ".screen");
+    r.counts = ParseScreen(r.log);
+    r.log += testing::ReadFile(dir_.path() + "/" + tag + ".errors");
+    return r;
+  }
+  UacResult RunUac(const std::vector<std::string>& scenario, int calls, int rate,
+                   const std::string& tag) {
+    auto p = StartUac(scenario, calls, rate, tag);
+    return FinishUac(*p, tag);
+  }
+
+  // Successful calls each UAS counted (SIGUSR1 makes sipp write its screen and quit); every
+  // call a UAS saw must have ended well (a stray ACK or BYE is a failed call there).
+  std::vector<long> UasCalls() {
+    std::vector<long> out;
+    for (size_t i = 0; i < uas_.size(); ++i) {
+      uas_[i]->Signal(SIGUSR1);
+      EXPECT_TRUE(uas_[i]->Wait(10000).has_value()) << "sipp UAS " << i << " did not quit";
+      const std::string screen =
+          testing::ReadFile(dir_.path() + "/uas" + std::to_string(i) + ".screen");
+      out.push_back(ParseScreen(screen).successful);
+      EXPECT_EQ(ParseScreen(screen).failed, 0) << "UAS " << i << ":\n" << screen;
+      EXPECT_GE(out.back(), 0) << "no final screen from UAS " << i << ":\n" << screen
+                               << uas_[i]->Output();
+    }
+    return out;
+  }
+
+  std::string Scenario(const std::string& name) {
+    return testing::SourceDir() + "/tests/integration/scenarios/" + name;
+  }
+
+  std::string sipp_;
+  testing::TempDir dir_;
+  uint16_t port_ = 0;
+  uint16_t admin_ = 0;
+  std::vector<Backend> backends_;
+  std::vector<std::unique_ptr<Process>> uas_;
+  std::unique_ptr<Process> daemon_;
+};
+
+void ExpectSplit(const std::vector<long>& calls, const std::vector<int>& weights, long total) {
+  int wsum = 0;
+  for (int w : weights) wsum += w;
+  long sum = 0;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    sum += calls[i];
+    const double want = double(weights[i]) / wsum;
+    const double got = double(calls[i]) / double(total);
+    // The bar: within 5 points of the weight's share. A stateless proxy's split is a hash of the
+    // Call-ID, so also hold it to what a hash can promise: 4 binomial standard deviations.
+    const double sigma = std::sqrt(want * (1 - want) / double(total));
+    EXPECT_NEAR(got, want, 0.05) << "backend " << i << " took " << calls[i] << " of " << total;
+    EXPECT_NEAR(got, want, 4 * sigma) << "backend " << i << " took " << calls[i] << " of " << total;
+  }
+  EXPECT_EQ(sum, total) << "calls counted at the backends";
+}
+
+TEST_F(DaemonTest, CallsCompleteAndFollowWeights) {
+  Start("hash-call-id", {3, 1}, "shards = 2");
+  const int kCalls = 3000;
+  UacResult r = RunUac({"-sn", "uac"}, kCalls, 400, "uac");
+  EXPECT_EQ(r.rc, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, kCalls) << r.log;
+  EXPECT_EQ(r.counts.failed, 0) << r.log;
+  ExpectSplit(UasCalls(), {3, 1}, kCalls);
+  auto m = Metrics();
+  EXPECT_EQ(m["sipring_requests_total{method=\"INVITE\"}"], kCalls);
+  EXPECT_GT(m["sipring_added_latency_seconds_count"], 0);
+}
+
+TEST_F(DaemonTest, WeightedWithRecordRoute) {
+  Start("weighted", {3, 1}, "shards = 2");
+  const int kCalls = 2000;
+  UacResult r = RunUac({"-sf", Scenario("uac_routes.xml")}, kCalls, 400, "uac");
+  EXPECT_EQ(r.rc, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, kCalls) << r.log;
+  EXPECT_EQ(r.counts.failed, 0) << r.log;
+  ExpectSplit(UasCalls(), {3, 1}, kCalls);
+}
+
+TEST_F(DaemonTest, MalformedBurstGets400sBesideCalls) {
+  Start("hash-call-id", {1, 1}, "shards = 2");
+  const int kCalls = 1000;
+  auto uac = StartUac({"-sn", "uac"}, kCalls, 250, "uac");
+
+  struct Bad {
+    std::string text;
+    int status;
+    std::string reason;
+  };
+  auto req = [](const std::string& n, const std::string& headers) {
+    return "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + n +
+           ";rport\r\n" + headers + "\r\n";
+  };
+  const std::vector<Bad> bad = {
+      {req("a", "To: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n"),
+       400, "missing Call-ID"},
+      {req("b", "To: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: x\r\nCSeq: 1 BYE\r\n"
+                "Content-Length: 0\r\n"),
+       400, "CSeq method mismatch"},
+      {req("c", "Max-Forwards: 0\r\nTo: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: y\r\n"
+                "CSeq: 1 INVITE\r\nContent-Length: 0\r\n"),
+       483, "Too Many Hops"},
+      {req("d", "To: <sip:b@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: z\r\nCSeq: 1 INVITE\r\n"
+                "Content-Length: 99\r\n"),
+       400, ""},
+  };
+  // Paced in windows so the loopback socket never overflows: every datagram must be answered.
+  const int fd = testing::MakeUdpClient(AF_INET, 2000);
+  const sockaddr_in a = Proxy();
+  int sent = 0, answered = 0, wrong = 0;
+  std::string first_wrong;
+  for (int round = 0; round < 500; ++round) {
+    for (const Bad& b : bad) {
+      sendto(fd, b.text.data(), b.text.size(), 0, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+      ++sent;
+    }
+    for (size_t i = 0; i < bad.size(); ++i) {
+      char buf[4096];
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      ++answered;
+      const std::string resp(buf, static_cast<size_t>(n));
+      // Answers come back in order on one socket from one shard; match by branch.
+      bool ok = false;
+      for (const Bad& b : bad) {
+        const std::string branch = b.text.substr(b.text.find("branch="), 17);
+        if (resp.find(branch) != std::string::npos) {
+          ok = StatusOf(resp) == b.status && resp.find(b.reason) != std::string::npos;
+        }
+      }
+      if (!ok && ++wrong == 1) first_wrong = resp;
+    }
+  }
+  close(fd);
+  EXPECT_EQ(answered, sent);
+  EXPECT_EQ(wrong, 0) << first_wrong;
+
+  UacResult r = FinishUac(*uac, "uac");
+  EXPECT_EQ(r.counts.successful, kCalls) << r.log;
+  EXPECT_EQ(r.counts.failed, 0) << r.log;
+  auto m = Metrics();
+  EXPECT_EQ(m["sipring_rejected_total{reason=\"bad_request\"}"], 1500);
+  EXPECT_EQ(m["sipring_rejected_total{reason=\"too_many_hops\"}"], 500);
+  // The flood was logged, but rate-limited: far fewer lines than bad requests.
+  const std::string log = daemon_->Output();
+  size_t lines = 0;
+  for (size_t p = log.find("event=bad_request"); p != std::string::npos;
+       p = log.find("event=bad_request", p + 1)) {
+    ++lines;
+  }
+  EXPECT_GT(lines, 0u);
+  EXPECT_LT(lines, 200u);
+  EXPECT_NE(log.find("suppressed="), std::string::npos) << log;
+}
+
+TEST_F(DaemonTest, TinyPoolBurstSheds503) {
+  // One shard, 64 buffers: a burst outruns it; low watermark at a quarter.
+  Start("hash-call-id", {1, 1},
+        "shards = 1\nbuffers_per_shard = 64\nreserve_buffers = 16\nlow_watermark = 0.25\n"
+        "high_watermark = 0.5\nendpoint_quota = 64");
+  const int kCalls = 400;
+  auto uac = StartUac({"-sf", Scenario("uac_routes.xml")}, kCalls, 100, "uac");
+  const sockaddr_in a = Proxy();
+  int got503 = 0, retry_after = 0, got200 = 0;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) fds.push_back(testing::MakeUdpClient(AF_INET, 200));
+  int n = 0;
+  while (std::chrono::steady_clock::now() < end) {
+    // Bursts of new requests (OPTIONS to a user: forwarded to a backend, not answered by us).
+    for (int k = 0; k < 2000; ++k, ++n) {
+      const std::string m = "OPTIONS sip:load@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;"
+                            "branch=z9hG4bKb" + std::to_string(n) +
+                            ";rport\r\nMax-Forwards: 70\r\nTo: <sip:load@h>\r\nFrom: <sip:a@h>;tag=1\r\n"
+                            "Call-ID: burst" + std::to_string(n) +
+                            "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+      sendto(fds[size_t(k % 4)], m.data(), m.size(), MSG_DONTWAIT,
+             reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+    }
+    for (int fd : fds) {
+      char buf[4096];
+      ssize_t r;
+      while ((r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+        const std::string resp(buf, static_cast<size_t>(r));
+        if (StatusOf(resp) == 503) {
+          ++got503;
+          if (resp.find("\r\nRetry-After: 5\r\n") != std::string::npos) ++retry_after;
+        } else if (StatusOf(resp) == 200) {
+          ++got200;
+        }
+      }
+    }
+  }
+  for (int fd : fds) close(fd);
+  EXPECT_GT(got503, 0) << "the burst never pushed the pool under its low watermark";
+  EXPECT_EQ(retry_after, got503) << "every 503 carries Retry-After";
+
+  UacResult r = FinishUac(*uac, "uac");
+  // Calls either completed or were refused with a 503 on their INVITE (acknowledged, and the
+  // ACK absorbed by the proxy); none failed: admitted calls finish.
+  EXPECT_EQ(r.counts.failed, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, kCalls) << r.log;
+  EXPECT_EQ(Ping(), 200) << "the daemon is still up";
+  auto m = Metrics();
+  EXPECT_GT(m["sipring_rejected_total{reason=\"pool_low\"}"], 0);
+  EXPECT_GT(m["sipring_pool_enobufs_total{shard=\"0\"}"], 0);
+  std::cout << "burst: " << n << " sent, " << got503 << " x 503, " << got200 << " x 200; "
+            << "ENOBUFS " << m["sipring_pool_enobufs_total{shard=\"0\"}"] << ", absorbed ACKs "
+            << m["sipring_absorbed_acks_total"] << "\n";
+}
+
+TEST_F(DaemonTest, ProtocolAnswers) {
+  Start("hash-call-id", {1, 1}, "shards = 2");
+  EXPECT_EQ(Ping(), 200);
+
+  const int fd = testing::MakeUdpClient(AF_INET, 2000);
+  const std::string mf0 =
+      "OPTIONS sip:127.0.0.1:" + std::to_string(port_) +
+      " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKmf0;rport\r\nMax-Forwards: 0\r\n"
+      "To: <sip:a@h>\r\nFrom: <sip:b@h>;tag=1\r\nCall-ID: mf0\r\nCSeq: 1 OPTIONS\r\n"
+      "Content-Length: 0\r\n\r\n";
+  EXPECT_EQ(StatusOf(RoundTrip(fd, mf0)), 200) << "OPTIONS to the proxy with Max-Forwards 0";
+
+  const std::string invite_mf0 =
+      "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKimf0;rport\r\n"
+      "Max-Forwards: 0\r\nTo: <sip:bob@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: imf0\r\n"
+      "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+  const std::string r483 = RoundTrip(fd, invite_mf0);
+  EXPECT_EQ(StatusOf(r483), 483) << r483;
+  // The ACK for our own 483 stays with us.
+  const size_t tag_at = r483.find("tag=sr");
+  ASSERT_NE(tag_at, std::string::npos) << r483;
+  const std::string to_tag = r483.substr(tag_at + 4, r483.find("\r\n", tag_at) - tag_at - 4);
+  const std::string ack =
+      "ACK sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKimf0;rport\r\n"
+      "Max-Forwards: 70\r\nTo: <sip:bob@h>;tag=" + to_tag + "\r\nFrom: <sip:a@h>;tag=1\r\n"
+      "Call-ID: imf0\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+  const sockaddr_in a = Proxy();
+  sendto(fd, ack.data(), ack.size(), 0, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+  EXPECT_TRUE(testing::WaitFor([&] { return Metrics()["sipring_absorbed_acks_total"] == 1; }, 2000));
+
+  close(fd);
+}
+
+TEST_F(DaemonTest, RecordRouteTagBeatsHash) {
+  Start("hash-call-id", {1, 1}, "shards = 2");
+  // The daemon's balancer as the test can build it: same names, same algorithm.
+  absl::StatusOr<sip::Balancer> b = sip::Balancer::Create(
+      {{.name = "b0"}, {.name = "b1"}}, sip::LbAlgorithm::kHashCallId);
+  ASSERT_TRUE(b.ok());
+  const std::vector<uint8_t> up = {1, 1};
+  std::string call_id;
+  for (int i = 0; call_id.empty(); ++i) {
+    const std::string c = "rr-" + std::to_string(i);
+    if (b->PickStateless(0, sip::CallIdHash(c), up) == 0) call_id = c;
+  }
+  char tag[9];
+  snprintf(tag, sizeof(tag), "%08x", b->Tag(1));
+  const std::string bye =
+      "BYE sip:uas@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKrr1;rport\r\n"
+      "Max-Forwards: 70\r\nRoute: <sip:127.0.0.1:" + std::to_string(port_) + ";lr;sr-be=" + tag +
+      ">\r\nTo: <sip:uas@h>;tag=x\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: " + call_id +
+      "\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+  const int fd = testing::MakeUdpClient(AF_INET, 2000);
+  const sockaddr_in a = Proxy();
+  sendto(fd, bye.data(), bye.size(), 0, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+  close(fd);
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return Metrics()["sipring_backend_requests_total{backend=\"b1\"}"] == 1; }, 3000));
+  EXPECT_EQ(Metrics()["sipring_backend_requests_total{backend=\"b0\"}"], 0);
+}
+
+TEST_F(DaemonTest, LoopGets482) {
+  // The only backend is the proxy itself: a request comes back unchanged, finds our own Via with
+  // its loop hash, and is answered 482; the answer travels back through the first pass.
+  port_ = testing::FreePort();
+  Start("hash-call-id", {}, "shards = 2",
+        "[[backend]]\nuri = \"sip:127.0.0.1:" + std::to_string(port_) + "\"\nname = \"self\"\n");
+  const int fd = testing::MakeUdpClient(AF_INET, 2000);
+  const std::string invite =
+      "INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKloop;rport\r\n"
+      "Max-Forwards: 70\r\nTo: <sip:bob@h>\r\nFrom: <sip:a@h>;tag=1\r\nCall-ID: loop\r\n"
+      "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+  const std::string r = RoundTrip(fd, invite);
+  close(fd);
+  EXPECT_EQ(StatusOf(r), 482) << r;
+  EXPECT_NE(r.find("branch=z9hG4bKloop"), std::string::npos) << "our Via was popped on the way back";
+  EXPECT_EQ(Metrics()["sipring_rejected_total{reason=\"loop\"}"], 1);
+}
+
+}  // namespace
+}  // namespace sipring
