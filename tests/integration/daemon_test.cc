@@ -155,7 +155,6 @@ class DaemonTest : public ::testing::Test {
     int rc = -1;
     SippCounts counts;
     std::string log;
-    std::string counts_csv;
   };
   std::unique_ptr<Process> StartUac(const std::vector<std::string>& scenario, int calls, int rate,
                                     const std::string& tag) {
@@ -166,7 +165,7 @@ class DaemonTest : public ::testing::Test {
           std::string("-r"), std::to_string(rate), std::string("-l"), std::string("2000"),
           std::string("-nostdin"), std::string("-timeout"), std::string("60s"),
           std::string("-trace_screen"), std::string("-screen_file"),
-          dir_.path() + "/" + tag + ".screen", std::string("-trace_counts"),
+          dir_.path() + "/" + tag + ".screen",
           std::string("-trace_err"), std::string("-error_file"),
           dir_.path() + "/" + tag + ".errors"}) {
       argv.push_back(a);
