@@ -203,6 +203,12 @@ class DaemonTest : public ::testing::Test {
     return out;
   }
 
+  long RssKb() {
+    const std::string status = testing::ReadFile("/proc/" + std::to_string(daemon_->pid()) + "/status");
+    const size_t at = status.find("VmRSS:");
+    return at == std::string::npos ? -1 : std::stol(status.substr(at + 6));
+  }
+
   std::string Scenario(const std::string& name) {
     return testing::SourceDir() + "/tests/integration/scenarios/" + name;
   }
@@ -338,6 +344,7 @@ TEST_F(DaemonTest, TinyPoolBurstSheds503) {
         "shards = 1\nbuffers_per_shard = 64\nreserve_buffers = 16\nlow_watermark = 0.25\n"
         "high_watermark = 0.5\nendpoint_quota = 64");
   const int kCalls = 400;
+  const long rss_before = RssKb();
   auto uac = StartUac({"-sf", Scenario("uac_routes.xml")}, kCalls, 100, "uac");
   const sockaddr_in a = Proxy();
   int got503 = 0, retry_after = 0, got200 = 0;
@@ -380,12 +387,16 @@ TEST_F(DaemonTest, TinyPoolBurstSheds503) {
   EXPECT_EQ(r.counts.failed, 0) << r.log;
   EXPECT_EQ(r.counts.successful, kCalls) << r.log;
   EXPECT_EQ(Ping(), 200) << "the daemon is still up";
+  // Bounded memory: the burst is refused, never queued, so RSS does not grow with it.
+  const long rss_after = RssKb();
+  EXPECT_LT(rss_after, rss_before + 2048) << "RSS " << rss_before << " -> " << rss_after << " KiB";
   auto m = Metrics();
   EXPECT_GT(m["sipring_rejected_total{reason=\"pool_low\"}"], 0);
   EXPECT_GT(m["sipring_pool_enobufs_total{shard=\"0\"}"], 0);
   std::cout << "burst: " << n << " sent, " << got503 << " x 503, " << got200 << " x 200; "
             << "ENOBUFS " << m["sipring_pool_enobufs_total{shard=\"0\"}"] << ", absorbed ACKs "
-            << m["sipring_absorbed_acks_total"] << "\n";
+            << m["sipring_absorbed_acks_total"] << "; RSS " << rss_before << " -> " << rss_after
+            << " KiB\n";
 }
 
 TEST_F(DaemonTest, ProtocolAnswers) {
@@ -447,6 +458,37 @@ TEST_F(DaemonTest, RecordRouteTagBeatsHash) {
   EXPECT_TRUE(testing::WaitFor(
       [&] { return Metrics()["sipring_backend_requests_total{backend=\"b1\"}"] == 1; }, 3000));
   EXPECT_EQ(Metrics()["sipring_backend_requests_total{backend=\"b0\"}"], 0);
+}
+
+TEST_F(DaemonTest, Ipv6ListenerToIpv4Backends) {
+  // A caller on ::1, backends on 127.0.0.1: the request leaves from the IPv4 outbound socket and
+  // the answer goes back from the IPv6 listener.
+  const uint16_t v6port = testing::FreePort();
+  Start("hash-call-id", {1, 1}, "shards = 2",
+        "[[listen]]\naddress = \"[::1]:" + std::to_string(v6port) + "\"\n");
+  const double self_before = Metrics()["sipring_self_options_total"];  // Start()'s pings
+  const int fd = testing::MakeUdpClient(AF_INET6, 2000);
+  if (fd < 0) GTEST_SKIP() << "no IPv6 loopback";
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_port = htons(v6port);
+  a.sin6_addr = in6addr_loopback;
+  for (const bool to_self : {true, false}) {
+    const std::string uri = to_self ? "sip:[::1]:" + std::to_string(v6port) : "sip:svc@[::1]";
+    const std::string m = "OPTIONS " + uri + " SIP/2.0\r\nVia: SIP/2.0/UDP [::1]:9;branch=z9hG4bKv6" +
+                          std::to_string(to_self) + ";rport\r\nMax-Forwards: 70\r\nTo: <sip:svc@h>\r\n"
+                          "From: <sip:a@h>;tag=1\r\nCall-ID: v6-" + std::to_string(to_self) +
+                          "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    sendto(fd, m.data(), m.size(), 0, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+    char buf[4096];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    const std::string r = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    EXPECT_EQ(StatusOf(r), 200) << (to_self ? "self" : "via a backend") << ": " << r;
+  }
+  close(fd);
+  auto m = Metrics();
+  EXPECT_EQ(m["sipring_self_options_total"], self_before + 1);
+  EXPECT_EQ(m["sipring_forwarded_total{kind=\"response\"}"], 1);
 }
 
 TEST_F(DaemonTest, LoopGets482) {
