@@ -8,7 +8,8 @@ PACKAGES=(
   liburing-dev libssl-dev libabsl-dev libtoml11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # the fuzz preset (libFuzzer)
-  sip-tester                 # sipp: the real SIP peer of the integration tests
+  sip-tester                 # sipp: the real SIP peer of the integration tests and the demo
+  curl                       # the quick-start demo reads sipring's /metrics
   valgrind                   # callgrind instruction counts for per-message costs
 )
 
