@@ -73,7 +73,7 @@ bool ParseUri(std::string_view text, Uri* uri) {
     if (p == end || *p != ']' || p - host < 3) return false;
     ++p;
   } else {
-    while (p < end && Is(*p, kClassHost) && *p != ':' && *p != '[' && *p != ']') ++p;
+    while (p < end && Is(*p, kClassHost)) ++p;
   }
   if (p == host) return false;
   uri->host = std::string_view(host, static_cast<size_t>(p - host));

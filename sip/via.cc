@@ -51,10 +51,7 @@ bool ParseVia(std::string_view value, Via* via) {
     if (close == nullptr) return false;
     c.p = static_cast<const char*>(close) + 1;
   } else {
-    while (c.p < c.end && sip_internal::Is(*c.p, sip_internal::kClassHost) && *c.p != ':' &&
-           *c.p != '[' && *c.p != ']') {
-      ++c.p;
-    }
+    while (c.p < c.end && sip_internal::Is(*c.p, sip_internal::kClassHost)) ++c.p;
   }
   if (c.p == host) return false;
   via->host = std::string_view(host, static_cast<size_t>(c.p - host));

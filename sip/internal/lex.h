@@ -14,10 +14,15 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace sipring::sip_internal {
 
@@ -26,7 +31,7 @@ inline constexpr uint8_t kClassToken = 1;   // RFC 3261 token: alphanum / "-.!%*
 inline constexpr uint8_t kClassLws = 2;     // SP, HT, CR, LF (LWS inside a folded value)
 inline constexpr uint8_t kClassDigit = 4;   // 0-9
 inline constexpr uint8_t kClassAlpha = 8;   // A-Z a-z
-inline constexpr uint8_t kClassHost = 16;   // hostname / IPv4 / IPv6-reference characters
+inline constexpr uint8_t kClassHost = 16;   // hostname / IPv4 characters: alphanum - . (not : [ ])
 inline constexpr uint8_t kClassUriStop = 32;  // bytes that never occur in a URI (LWS, <>", CTLs)
 inline constexpr uint8_t kClassValueStop = 64;  // ends an unquoted parameter value: LWS ; , "
 inline constexpr uint8_t kClassAddrSpecStop = 128;  // ends / breaks an addr-spec: LWS ; ? ,
@@ -47,7 +52,7 @@ constexpr std::array<uint8_t, 256> MakeClassTable() {
       default:
         break;
     }
-    if (c == '-' || c == '.' || c == ':' || c == '[' || c == ']') f |= kClassHost;
+    if (c == '-' || c == '.') f |= kClassHost;
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') f |= kClassLws;
     if (c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"') f |= kClassUriStop;
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == ';' || c == ',' || c == '"') {
@@ -169,25 +174,52 @@ inline std::string_view NextListElement(std::string_view* rest) {
 namespace sipring::sip_internal {
 
 // First byte in [p, end) of class kClassValueStop (LWS ; , "), or `end`. Parameter values
-// (branches, tags) are the longest runs the parsers scan byte by byte, so this tests eight bytes
-// per step with the SWAR "has byte equal to" trick before falling back to the table.
+// (branches, tags) are the longest runs the parsers scan byte by byte, so this tests 16 bytes per
+// step with SSE2 (8 with the SWAR "has byte equal to" trick elsewhere) before the table decides.
+// Both tests flag a superset of the stop bytes (every byte < 0x21; SSE2 also bytes >= 0x80) and
+// never miss one, and the lowest flagged byte is exact for the SWAR test (a borrow only runs
+// upward from a true hit), so the first flagged byte is checked with the table and the scan
+// resumes after it when it was not a stop.
 inline const char* FindValueStop(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i semi16 = _mm_set1_epi8(';');
+  const __m128i comma16 = _mm_set1_epi8(',');
+  const __m128i quote16 = _mm_set1_epi8('"');
+  const __m128i sp16 = _mm_set1_epi8(0x21);
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i hit = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, semi16), _mm_cmpeq_epi8(v, comma16)),
+        _mm_or_si128(_mm_cmpeq_epi8(v, quote16), _mm_cmplt_epi8(v, sp16)));
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+    if (mask == 0) {
+      p += 16;
+      continue;
+    }
+    const char* const q = p + std::countr_zero(mask);
+    if (Is(*q, kClassValueStop)) return q;
+    p = q + 1;
+  }
+#endif
   constexpr uint64_t kOnes = 0x0101010101010101ull;
   constexpr uint64_t kHigh = 0x8080808080808080ull;
   while (end - p >= 8) {
     uint64_t v;
     std::memcpy(&v, p, 8);
-    // A byte is "interesting" when it is < 0x21 (SP, HT, CR, LF and other CTLs) or equals
-    // ';', ',' or '"'. The test may flag a false positive (borrow across bytes); the table loop
-    // below then decides exactly, so only speed depends on it.
     const uint64_t low = (v - kOnes * 0x21) & ~v;
     const uint64_t semi = v ^ (kOnes * ';');
     const uint64_t comma = v ^ (kOnes * ',');
     const uint64_t quote = v ^ (kOnes * '"');
     const uint64_t hit = (low | ((semi - kOnes) & ~semi) | ((comma - kOnes) & ~comma) |
                           ((quote - kOnes) & ~quote)) & kHigh;
-    if (hit != 0) break;
-    p += 8;
+    if (hit == 0) {
+      p += 8;
+      continue;
+    }
+    if constexpr (std::endian::native != std::endian::little) break;
+    const char* const q = p + std::countr_zero(hit) / 8;
+    if (Is(*q, kClassValueStop)) return q;
+    p = q + 1;
   }
   while (p < end && !Is(*p, kClassValueStop)) ++p;
   return p;
