@@ -142,7 +142,7 @@ inline size_t QuotedStringLength(std::string_view s) {
 // quoted-strings and <...> do not count (a URI in angle brackets may carry a comma in its user
 // part, intmeth). Returns the first element untrimmed and advances `rest` past the comma; `rest`
 // becomes empty (data() == nullptr) when there is no further element.
-inline std::string_view NextListElement(std::string_view* rest) {
+[[gnu::always_inline]] inline std::string_view NextListElement(std::string_view* rest) {
   std::string_view s = *rest;
   // Fast path: most values (a single Via, Route, Contact) have no comma at all.
   if (s.empty() || std::memchr(s.data(), ',', s.size()) == nullptr) {
@@ -313,7 +313,7 @@ enum class ParamName {
 };
 
 // `name` must be a token (as NextParam returns).
-inline ParamName ClassifyParam(std::string_view name) {
+[[gnu::always_inline]] inline ParamName ClassifyParam(std::string_view name) {
   switch (name.size()) {
     case 3:
       if (LowerNameEquals(name, "tag")) return ParamName::kTag;
