@@ -14,8 +14,10 @@ UdpSocket::UdpSocket(engine::Shard& shard, int fd, Sink* sink, uint32_t send_con
     : shard_(shard), fd_(fd), sink_(sink), sends_(send_contexts) {
   free_sends_.reserve(send_contexts);
   for (uint32_t i = send_contexts; i-- > 0;) free_sends_.push_back(i);
-  // Room for either family's source address; a control area only for timestamps (Open).
-  recv_template_.msg_namelen = sizeof(sockaddr_in6);
+  // Room for either family's source address, rounded up to 8 bytes: the kernel lays the control
+  // area right after the name in the buffer, and a cmsghdr must be 8-aligned (UBSan caught the
+  // unrounded 28). A control area only for timestamps (Open).
+  recv_template_.msg_namelen = (sizeof(sockaddr_in6) + 7) & ~size_t{7};
   recv_template_.msg_controllen = 0;
 }
 
