@@ -9,30 +9,14 @@
 
 #include "gtest/gtest.h"
 #include "sip/balancer.h"
+#include "tests/testing/alloc_counter.h"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// The replacements pair malloc with free by design; gcc cannot see that operator new is ours.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace sipring::sip {
 namespace {
 
 TEST(BalancerAllocTest, PicksAllocateNothing) {
-  const long at_start = g_allocations.load();
+  const long at_start = sipring::testing::AllocationCount();
   std::vector<BackendSpec> specs;
   for (int i = 0; i < 40; ++i) {
     specs.push_back({.name = "be" + std::to_string(i), .group = i % 2 ? "odd" : "even",
@@ -41,14 +25,14 @@ TEST(BalancerAllocTest, PicksAllocateNothing) {
   }
   specs.push_back({.name = "solo", .group = "equal"});
   specs.push_back({.name = "duo", .group = "equal"});
-  ASSERT_GT(g_allocations.load(), at_start) << "the counting operator new is not in use";
+  ASSERT_GT(sipring::testing::AllocationCount(), at_start) << "the counting operator new is not in use";
   std::vector<uint8_t> eligible(specs.size(), 1);
   for (LbAlgorithm algorithm : {LbAlgorithm::kRoundRobin, LbAlgorithm::kWeighted,
                                 LbAlgorithm::kHashCallId, LbAlgorithm::kPriority}) {
     absl::StatusOr<Balancer> created = Balancer::Create(specs, algorithm);
     ASSERT_TRUE(created.ok()) << created.status();
     Balancer& lb = *created;
-    const long before = g_allocations.load();
+    const long before = sipring::testing::AllocationCount();
     long picked = 0;
     for (int i = 0; i < 20000; ++i) {
       eligible[i % eligible.size()] = (i / 7) % 3 != 0;
@@ -58,7 +42,7 @@ TEST(BalancerAllocTest, PicksAllocateNothing) {
       picked += lb.PickByKey(group, key ^ i, eligible) != kNoBackend;
       picked += lb.FindByTag(lb.Tag(i % lb.size())) != kNoBackend;
     }
-    EXPECT_EQ(g_allocations.load(), before) << LbAlgorithmName(algorithm);
+    EXPECT_EQ(sipring::testing::AllocationCount(), before) << LbAlgorithmName(algorithm);
     EXPECT_GT(picked, 40000);
   }
 }

@@ -12,35 +12,19 @@
 #include "sip/request_check.h"
 #include "sip/response_builder.h"
 #include "sip/stream_framer.h"
+#include "tests/testing/alloc_counter.h"
 #include "tests/sip/torture_corpus.h"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// The replacements pair malloc with free by design; gcc cannot see that operator new is ours.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace sipring::sip {
 namespace {
 
 TEST(ParserAllocTest, TortureCorpusPathAllocatesNothing) {
-  const long at_start = g_allocations.load();
+  const long at_start = sipring::testing::AllocationCount();
   std::vector<std::string> corpus;
   for (const auto& e : testing::ReadTortureManifest()) corpus.push_back(testing::ReadTortureFile(e.file));
   ASSERT_EQ(corpus.size(), 61u);
-  ASSERT_GT(g_allocations.load(), at_start) << "the counting operator new is not in use";
+  ASSERT_GT(sipring::testing::AllocationCount(), at_start) << "the counting operator new is not in use";
   auto msg = std::make_unique<Message>();
   auto out = std::make_unique<Message>();
   const ParseLimits limits;
@@ -57,7 +41,7 @@ TEST(ParserAllocTest, TortureCorpusPathAllocatesNothing) {
   // Warm up once so lazily initialised statics (e.g. in gtest) do not count.
   (void)Parse(corpus[0], limits, msg.get());
 
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   int parsed_ok = 0, forwarded = 0, answered = 0;
   for (std::string& bytes : corpus) {
     (void)FrameStream(bytes, limits);
@@ -77,7 +61,7 @@ TEST(ParserAllocTest, TortureCorpusPathAllocatesNothing) {
       }
     }
   }
-  const long after = g_allocations.load();
+  const long after = sipring::testing::AllocationCount();
   EXPECT_EQ(after - before, 0) << "allocations on the per-message path";
   EXPECT_GT(parsed_ok, 40);
   EXPECT_GT(forwarded, 30);

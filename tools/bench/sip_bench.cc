@@ -17,25 +17,8 @@
 #include "sip/request_check.h"
 #include "sip/response_builder.h"
 #include "sip/stream_framer.h"
+#include "tests/testing/alloc_counter.h"
 
-namespace {
-
-std::atomic<long> g_allocations{0};
-
-}  // namespace
-
-// The replacements pair malloc with free by design; gcc cannot see that operator new is ours.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return operator new(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace sipring::sip {
 namespace {
@@ -97,13 +80,13 @@ std::string Typical200() {
 
 void ReportAllocations(benchmark::State& state, long before) {
   state.counters["allocs_per_msg"] = benchmark::Counter(
-      static_cast<double>(g_allocations.load() - before), benchmark::Counter::kAvgIterations);
+      static_cast<double>(sipring::testing::AllocationCount() - before), benchmark::Counter::kAvgIterations);
 }
 
 void ParseBench(benchmark::State& state, const std::string& bytes) {
   Message* msg = new Message();
   const ParseLimits limits;
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   for (auto _ : state) {
     benchmark::DoNotOptimize(bytes.data());
     const ParseError err = Parse(bytes, limits, msg);
@@ -129,7 +112,7 @@ void BM_ParseAndCheckInvite(benchmark::State& state) {
   Message* msg = new Message();
   const ParseLimits limits;
   const CheckOptions options;
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   for (auto _ : state) {
     const ParseError err = Parse(bytes, limits, msg);
     const Verdict v = CheckRequest(*msg, err, options);
@@ -144,7 +127,7 @@ BENCHMARK(BM_ParseAndCheckInvite);
 void BM_FrameStreamInvite(benchmark::State& state) {
   const std::string bytes = TypicalInvite();
   const ParseLimits limits;
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   for (auto _ : state) {
     const FrameResult f = FrameStream(bytes, limits);
     benchmark::DoNotOptimize(f.length);
@@ -171,7 +154,7 @@ void BM_ForwardInvite(benchmark::State& state) {
   if (Parse(bytes, ParseLimits(), msg) != ParseError::kOk) state.SkipWithError("parse failed");
   const ForwardOptions o = BenchForwardOptions();
   char scratch[kForwardScratchSize];
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   for (auto _ : state) {
     GatherList list;
     const ForwardError e = ForwardRequest(*msg, o, scratch, &list);
@@ -192,7 +175,7 @@ void BM_ParseCheckForwardFlattenInvite(benchmark::State& state) {
   const ForwardOptions o = BenchForwardOptions();
   char scratch[kForwardScratchSize];
   char flat[2048];
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   for (auto _ : state) {
     const ParseError err = Parse(bytes, limits, msg);
     const Verdict v = CheckRequest(*msg, err, options);
@@ -213,7 +196,7 @@ void BM_Forward200Ok(benchmark::State& state) {
   const std::string bytes = Typical200();
   Message* msg = new Message();
   if (Parse(bytes, ParseLimits(), msg) != ParseError::kOk) state.SkipWithError("parse failed");
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   for (auto _ : state) {
     GatherList list;
     benchmark::DoNotOptimize(ForwardResponse(*msg, &list));
@@ -232,7 +215,7 @@ void BM_Build503ForInvite(benchmark::State& state) {
   spec.status = 503;
   spec.retry_after = 5;
   char out[2048];
-  const long before = g_allocations.load();
+  const long before = sipring::testing::AllocationCount();
   for (auto _ : state) {
     const BuildResult r = BuildResponse(*msg, spec, out);
     benchmark::DoNotOptimize(r.size);
