@@ -83,11 +83,9 @@ size_t OffsetOf(const Message& msg, std::string_view v) {
 
 // Same host, with IPv6 brackets ignored on either side ("[::1]" == "::1"). Textual, as RFC 3261
 // §18.2.1 asks: a sent-by that is a name always differs from the numeric source.
-std::string_view StripBrackets(std::string_view h) {
-  return h.size() >= 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
-}
 bool SameHost(std::string_view a, std::string_view b) {
-  return sip_internal::EqualsIgnoreCase(StripBrackets(a), StripBrackets(b));
+  return sip_internal::EqualsIgnoreCase(sip_internal::StripBrackets(a),
+                                        sip_internal::StripBrackets(b));
 }
 
 // Adds received= (and fills a valueless rport) on the top Via. False when the Via's parameters do
@@ -123,7 +121,7 @@ bool AddReceived(const Message& msg, const ForwardOptions& options, ScratchWrite
     if (!v0.received.empty()) return true;  // already there (a previous hop's view); keep it
     const size_t mark = w->Mark();
     w->Append(";received=");
-    w->Append(StripBrackets(options.source_host));  // RFC 3261's grammar: IPv6address, no [ ]
+    w->Append(sip_internal::StripBrackets(options.source_host));  // RFC 3261's grammar: IPv6address, no [ ]
     edits[(*n)++] = {OffsetOf(msg, v0.value) + v0.value.size(), 0, w->Since(mark)};
   }
   return true;

@@ -68,72 +68,12 @@ uint32_t LoopHash(const Message& msg) {
   return static_cast<uint32_t>(h ^ (h >> 32));
 }
 
-std::string_view StripBrackets(std::string_view h) {
-  return h.size() >= 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
-}
+using transports::SockAddr;
 
-// An IP literal (IPv6 with or without brackets) and a port into a sockaddr; false for a name.
-// No allocation: the text is copied to a small stack buffer for inet_pton.
-bool LiteralAddress(std::string_view host, uint16_t port, sockaddr_storage* out, socklen_t* len) {
-  host = StripBrackets(host);
-  char text[INET6_ADDRSTRLEN + 1];
-  if (host.empty() || host.size() >= sizeof(text)) return false;
-  std::memcpy(text, host.data(), host.size());
-  text[host.size()] = '\0';
-  std::memset(out, 0, sizeof(*out));
-  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
-  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    *len = sizeof(sockaddr_in);
-    return true;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
-  if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    *len = sizeof(sockaddr_in6);
-    return true;
-  }
-  return false;
-}
-
-// Whether `host` (an IP literal) is the address of `sa`.
+// Whether `host` (an IP literal) is the address of `sa`; a name never is.
 bool HostIsAddress(std::string_view host, const sockaddr* sa) {
-  sockaddr_storage parsed;
-  socklen_t len;
-  if (!LiteralAddress(host, 0, &parsed, &len) || parsed.ss_family != sa->sa_family) return false;
-  if (sa->sa_family == AF_INET) {
-    return reinterpret_cast<const sockaddr_in*>(&parsed)->sin_addr.s_addr ==
-           reinterpret_cast<const sockaddr_in*>(sa)->sin_addr.s_addr;
-  }
-  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&parsed)->sin6_addr,
-                     &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, 16) == 0;
-}
-
-uint16_t PortOf(const sockaddr* sa) {
-  return ntohs(sa->sa_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(sa)->sin_port
-                                        : reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
-}
-
-// The source address as text for received= ("[::1]" for IPv6). Returns its length.
-size_t FormatHost(const sockaddr* sa, char* out, size_t size) {
-  if (sa->sa_family == AF_INET) {
-    if (inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, out,
-                  static_cast<socklen_t>(size)) == nullptr) {
-      return 0;
-    }
-    return std::strlen(out);
-  }
-  out[0] = '[';
-  if (inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, out + 1,
-                static_cast<socklen_t>(size - 2)) == nullptr) {
-    return 0;
-  }
-  const size_t n = std::strlen(out);
-  out[n] = ']';
-  out[n + 1] = '\0';
-  return n + 1;
+  SockAddr parsed;
+  return SockAddr::FromLiteral(host, 0, &parsed) && parsed.SameIp(sa);
 }
 
 uint16_t DefaultPort(const Uri& uri) {
@@ -142,39 +82,13 @@ uint16_t DefaultPort(const Uri& uri) {
 
 // Where a response to `via` goes (RFC 3261 §18.2.2, RFC 3581 §4): received (else sent-by) host;
 // rport's value (else sent-by port, else 5060).
-bool ResponseAddress(const Via& via, sockaddr_storage* out, socklen_t* len) {
+bool ResponseAddress(const Via& via, SockAddr* out) {
   uint16_t port = via.port != 0 ? via.port : 5060;
   uint64_t rport = 0;
   if (!via.rport.empty() && sip_internal::ParseDecimal(via.rport, 65535, &rport) && rport != 0) {
     port = static_cast<uint16_t>(rport);
   }
-  return LiteralAddress(via.received.empty() ? via.host : via.received, port, out, len);
-}
-
-bool SameAddress(const sockaddr* a, const sockaddr* b) {
-  if (a->sa_family != b->sa_family) return false;
-  if (a->sa_family == AF_INET) {
-    const auto* x = reinterpret_cast<const sockaddr_in*>(a);
-    const auto* y = reinterpret_cast<const sockaddr_in*>(b);
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-  }
-  const auto* x = reinterpret_cast<const sockaddr_in6*>(a);
-  const auto* y = reinterpret_cast<const sockaddr_in6*>(b);
-  return x->sin6_port == y->sin6_port && std::memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
-}
-
-bool IsWildcard(const transports::SockAddr& a) {
-  if (a.family() == AF_INET) {
-    return reinterpret_cast<const sockaddr_in*>(a.sa())->sin_addr.s_addr == htonl(INADDR_ANY);
-  }
-  return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(a.sa())->sin6_addr);
-}
-
-// "127.0.0.1" / "[::1]": the host part of a SockAddr as SIP writes it.
-std::string HostText(const transports::SockAddr& a) {
-  char buf[INET6_ADDRSTRLEN + 3];
-  const size_t n = FormatHost(a.sa(), buf, sizeof(buf));
-  return std::string(buf, n);
+  return SockAddr::FromLiteral(via.received.empty() ? via.host : via.received, port, out);
 }
 
 // A concrete local address for a wildcard socket: the source the kernel picks towards `peer`
@@ -187,7 +101,7 @@ std::string SourceTowards(const transports::SockAddr& peer) {
     transports::SockAddr local;
     socklen_t len = sizeof(sockaddr_storage);
     if (getsockname(fd, local.mutable_sa(), &len) == 0) {
-      out = HostText(transports::SockAddr::FromSockaddr(local.sa(), len));
+      out = SockAddr::FromSockaddr(local.sa(), len).HostText();
     }
   }
   close(fd);
@@ -294,8 +208,8 @@ absl::Status Proxy::Start(engine::Shard& shard) {
     out_options.rx_timestamps = true;
     SIPRING_ASSIGN_OR_RETURN(f->outbound, UdpSocket::Open(shard, bind_addr, out_options, this));
     f->via_port = f->outbound->local().port();
-    f->via_host = HostText(f->outbound->local());
-    if (IsWildcard(f->outbound->local()) && first_backend != nullptr) {
+    f->via_host = f->outbound->local().HostText();
+    if (f->outbound->local().IsWildcard() && first_backend != nullptr) {
       f->via_host = SourceTowards(*first_backend);
     }
     if (f->via_host.empty()) {
@@ -306,8 +220,8 @@ absl::Status Proxy::Start(engine::Shard& shard) {
   }
   for (size_t i = 0; i < listeners_.size(); ++i) {
     Listener& l = listeners_[i];
-    l.route_host = HostText(l.socket->local());
-    if (IsWildcard(l.socket->local())) {
+    l.route_host = l.socket->local().HostText();
+    if (l.socket->local().IsWildcard()) {
       l.route_host = shared_.listen[i].family() == AF_INET ? v4_.via_host : v6_.via_host;
     }
   }
@@ -382,9 +296,8 @@ void Proxy::OnResponse(const Datagram& d, ParseError perr) {
     counters_->dropped[size_t(DropReason::kNotOurVia)].Add();
     return;
   }
-  sockaddr_storage to;
-  socklen_t to_len;
-  if (msg.via_count < 2 || !ResponseAddress(msg.vias[1], &to, &to_len)) {
+  SockAddr to;
+  if (msg.via_count < 2 || !ResponseAddress(msg.vias[1], &to)) {
     counters_->dropped[size_t(DropReason::kNoResponseRoute)].Add();
     return;
   }
@@ -393,11 +306,10 @@ void Proxy::OnResponse(const Datagram& d, ParseError perr) {
     counters_->dropped[size_t(DropReason::kMalformedResponse)].Add();
     return;
   }
-  Family& f = to.ss_family == AF_INET ? v4_ : v6_;
+  Family& f = to.family() == AF_INET ? v4_ : v6_;
   UdpSocket* out = f.listener != nullptr ? f.listener : f.outbound.get();
   if (out == nullptr ||
-      !out->SendTo(reinterpret_cast<sockaddr*>(&to), to_len, list.iov.data(),
-                   static_cast<int>(list.count), d.bid)) {
+      !out->SendTo(to.sa(), to.len(), list.iov.data(), static_cast<int>(list.count), d.bid)) {
     counters_->dropped[size_t(DropReason::kSendFailed)].Add();
     return;
   }
@@ -483,18 +395,17 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
   }
 
   // Next hop.
-  sockaddr_storage to;
-  socklen_t to_len = 0;
+  SockAddr to;
   int backend = kNoBackend;
   if (more_routes) {
     const Uri& uri = msg.routes[next_route].uri;
-    if (!uri.IsSip() || !LiteralAddress(uri.host, DefaultPort(uri), &to, &to_len)) {
+    if (!uri.IsSip() || !SockAddr::FromLiteral(uri.host, DefaultPort(uri), &to)) {
       Reject(socket, d, RejectReason::kBadNextHop, 502, "Bad Gateway (Route is not an IP literal)");
       return;
     }
   } else if (BackendBySource(d.peer) != kNoBackend && !AddressedToUs(listener)) {
     const Uri& uri = msg.request_uri;
-    if (!uri.IsSip() || !LiteralAddress(uri.host, DefaultPort(uri), &to, &to_len)) {
+    if (!uri.IsSip() || !SockAddr::FromLiteral(uri.host, DefaultPort(uri), &to)) {
       Reject(socket, d, RejectReason::kBadNextHop, 502,
              "Bad Gateway (Request-URI is not an IP literal)");
       return;
@@ -520,9 +431,7 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
       }
       return;
     }
-    const transports::SockAddr& a = shared_.backends[size_t(backend)].address;
-    std::memcpy(&to, a.sa(), a.len());
-    to_len = a.len();
+    to = shared_.backends[size_t(backend)].address;
   }
 
   char rr_param[kBackendParam.size() + 1 + 8];
@@ -533,22 +442,19 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
     ToHex8(balancer_.Tag(backend), rr_param + kBackendParam.size() + 1);
     rr = std::string_view(rr_param, sizeof(rr_param));
   }
-  // received= only when the Via's host is not the source address (or rport asks for it).
+  // The forwarder applies RFC 3261 §18.2.1 / RFC 3581 (received, rport) from the source.
   char source_text[INET6_ADDRSTRLEN + 3];
-  std::string_view source_host;
-  const Via& top_via = msg.vias[0];
-  if ((top_via.has_rport && top_via.rport.empty()) || !HostIsAddress(top_via.host, d.peer)) {
-    source_host = std::string_view(source_text, FormatHost(d.peer, source_text, sizeof(source_text)));
-  }
-  if (!Forward(d, to, to_len, listener, rr, source_host, PortOf(d.peer))) return;
+  const std::string_view source_host(
+      source_text, transports::FormatHost(d.peer, source_text, sizeof(source_text)));
+  if (!Forward(d, to, listener, loop_hex, rr, source_host, SockAddr::PortOf(d.peer))) return;
   if (backend != kNoBackend) counters_->backend_requests[size_t(backend)].Add();
 }
 
-bool Proxy::Forward(const Datagram& d, const sockaddr_storage& to, socklen_t to_len,
-                    const Listener& listener, std::string_view rr_param,
+bool Proxy::Forward(const Datagram& d, const SockAddr& to, const Listener& listener,
+                    const char* loop_hex, std::string_view rr_param,
                     std::string_view source_host, uint16_t source_port) {
   const Message& msg = *msg_;
-  Family& f = to.ss_family == AF_INET ? v4_ : v6_;
+  Family& f = to.family() == AF_INET ? v4_ : v6_;
   if (!f.outbound) {
     counters_->dropped[size_t(DropReason::kSendFailed)].Add();
     return false;
@@ -559,7 +465,7 @@ bool Proxy::Forward(const Datagram& d, const sockaddr_storage& to, socklen_t to_
   std::memcpy(branch, "z9hG4bKsr", kBranchPrefix);
   std::memcpy(branch + kBranchPrefix, instance_hex_, kInstanceHex);
   std::memcpy(branch + kBranchPrefix + kInstanceHex, tx + kBranchPrefix, kTxHex);
-  ToHex8(LoopHash(msg), branch + kBranchPrefix + kInstanceHex + kTxHex);
+  std::memcpy(branch + kBranchPrefix + kInstanceHex + kTxHex, loop_hex, kLoopHex);
 
   ForwardOptions o;
   o.local_host = f.via_host;
@@ -586,8 +492,8 @@ bool Proxy::Forward(const Datagram& d, const sockaddr_storage& to, socklen_t to_
     }
   }
   bool sent = err == ForwardError::kOk &&
-              f.outbound->SendTo(reinterpret_cast<const sockaddr*>(&to), to_len, list.iov.data(),
-                                 static_cast<int>(list.count), d.bid, hold2);
+              f.outbound->SendTo(to.sa(), to.len(), list.iov.data(), static_cast<int>(list.count),
+                                 d.bid, hold2);
   if (hold2 != transports::kNoSlot) pool.Unref(hold2);
   if (!sent) {
     counters_->dropped[size_t(DropReason::kSendFailed)].Add();
@@ -626,7 +532,7 @@ void Proxy::Reply(UdpSocket& socket, const Datagram& d, int status, std::string_
   const Via& via = msg.vias[0];
   sockaddr_storage to;
   std::memcpy(&to, d.peer, d.peer_len);
-  if (!via.has_rport && via.port != 0 && via.port != PortOf(d.peer)) {
+  if (!via.has_rport && via.port != 0 && via.port != SockAddr::PortOf(d.peer)) {
     if (to.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&to)->sin_port = htons(via.port);
     else reinterpret_cast<sockaddr_in6*>(&to)->sin6_port = htons(via.port);
   }
@@ -649,14 +555,14 @@ void Proxy::Reject(UdpSocket& socket, const Datagram& d, RejectReason why, int s
   // cannot make the log the bottleneck; the next line says how many were suppressed.
   if (engine::LogEnabled(engine::LogLevel::kWarn)) {
     char peer[INET6_ADDRSTRLEN + 3];
-    const size_t n = FormatHost(d.peer, peer, sizeof(peer));
+    const size_t n = transports::FormatHost(d.peer, peer, sizeof(peer));
     engine::LogRateLimiter& limiter =
         why == RejectReason::kBadRequest ? bad_request_log_ : reject_log_;
     engine::LogLimited(limiter, engine::LogLevel::kWarn,
                        why == RejectReason::kBadRequest ? "bad_request" : "rejected",
                        {{"shard", shard_->index()},
                         {"peer", std::string_view(peer, n)},
-                        {"port", PortOf(d.peer)},
+                        {"port", SockAddr::PortOf(d.peer)},
                         {"status", status},
                         {"why", RejectReasonName(why)},
                         {"reason", reason.empty() ? DefaultReason(status) : reason}});
@@ -667,7 +573,8 @@ void Proxy::Reject(UdpSocket& socket, const Datagram& d, RejectReason why, int s
 bool Proxy::AddressedToUs(const Listener& listener) const {
   const Uri& uri = msg_->request_uri;
   if (!uri.IsSip() || DefaultPort(uri) != listener.route_port) return false;
-  return sip_internal::EqualsIgnoreCase(StripBrackets(uri.host), StripBrackets(listener.route_host)) ||
+  return sip_internal::EqualsIgnoreCase(sip_internal::StripBrackets(uri.host),
+                                       sip_internal::StripBrackets(listener.route_host)) ||
          HostIsAddress(uri.host, listener.socket->local().sa());
 }
 
@@ -686,7 +593,7 @@ bool Proxy::IsLoop(std::string_view loop_hex) const {
 
 int Proxy::BackendBySource(const sockaddr* peer) const {
   for (size_t i = 0; i < shared_.backends.size(); ++i) {
-    if (SameAddress(shared_.backends[i].address.sa(), peer)) return static_cast<int>(i);
+    if (shared_.backends[i].address.SameAddress(peer)) return static_cast<int>(i);
   }
   return kNoBackend;
 }

@@ -180,9 +180,10 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
              std::string_view reason, int retry_after);
   void Reject(transports::UdpSocket& socket, const transports::Datagram& d, RejectReason why,
               int status, std::string_view reason, int retry_after = -1);
-  bool Forward(const transports::Datagram& d, const sockaddr_storage& to, socklen_t to_len,
-               const Listener& listener, std::string_view rr_param, std::string_view source_host,
-               uint16_t source_port);
+  // `loop_hex`: the request's loop hash (kLoopHex digits), computed once by OnRequest.
+  bool Forward(const transports::Datagram& d, const transports::SockAddr& to,
+               const Listener& listener, const char* loop_hex, std::string_view rr_param,
+               std::string_view source_host, uint16_t source_port);
   bool AddressedToUs(const Listener& listener) const;
   bool IsLoop(std::string_view loop_hex) const;
   int BackendBySource(const sockaddr* peer) const;

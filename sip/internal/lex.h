@@ -86,6 +86,11 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// An IPv6 reference without its brackets ("[::1]" -> "::1"); anything else unchanged.
+inline std::string_view StripBrackets(std::string_view h) {
+  return h.size() >= 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
+}
+
 inline std::string_view TrimLeftLws(std::string_view s) {
   size_t i = 0;
   while (i < s.size() && IsLws(s[i])) ++i;

@@ -95,6 +95,29 @@ TEST(SockAddrTest, ParsesAndPrints) {
   EXPECT_FALSE(SockAddr::Parse("127.0.0.1").ok());
 }
 
+TEST(SockAddrTest, LiteralsCompareAndFormatWithoutAllocating) {
+  SockAddr a, b;
+  ASSERT_TRUE(SockAddr::FromLiteral("192.0.2.7", 5070, &a));
+  EXPECT_EQ(a.ToString(), "192.0.2.7:5070");
+  ASSERT_TRUE(SockAddr::FromLiteral("[2001:db8::1]", 5060, &b));
+  EXPECT_EQ(b.HostText(), "[2001:db8::1]");
+  ASSERT_TRUE(SockAddr::FromLiteral("2001:db8::1", 0, &b));  // brackets optional
+  EXPECT_FALSE(SockAddr::FromLiteral("pbx.example.net", 5060, &b));
+  EXPECT_FALSE(SockAddr::FromLiteral("", 5060, &b));
+  SockAddr c;
+  ASSERT_TRUE(SockAddr::FromLiteral("192.0.2.7", 9, &c));
+  EXPECT_TRUE(a.SameIp(c.sa()));
+  EXPECT_FALSE(a.SameAddress(c.sa()));
+  EXPECT_EQ(SockAddr::PortOf(c.sa()), 9);
+  EXPECT_FALSE(a.SameIp(SockAddr::Loopback6(0).sa()));
+  EXPECT_TRUE(SockAddr::Parse("0.0.0.0:1")->IsWildcard());
+  EXPECT_TRUE(SockAddr::Parse("[::]:1")->IsWildcard());
+  EXPECT_FALSE(a.IsWildcard());
+  char buf[8];
+  EXPECT_EQ(FormatHost(SockAddr::Loopback6(0).sa(), buf, sizeof(buf)), 5u);  // "[::1]"
+  EXPECT_EQ(FormatHost(b.sa(), buf, sizeof(buf)), 0u) << "does not fit";
+}
+
 TEST(SocketOptionsTest, WarnsWhenBufferClampedAndPortInEphemeralRange) {
   // A fake /proc root: rmem_max tiny, the ephemeral range covering our port.
   std::string root = ::testing::TempDir() + "/fakeproc";
