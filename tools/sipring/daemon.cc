@@ -232,63 +232,50 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
 
 std::string Daemon::Metrics() const {
   health::MetricsWriter w;
-  auto sum = [this](auto pick) {
+  // A counter summed over shards: a plain member, or element `i` of an array / vector member.
+  auto sum = [this](engine::Counter sip::ProxyCounters::*member) {
     uint64_t n = 0;
-    for (const auto& c : counters_) n += pick(*c).Get();
+    for (const auto& c : counters_) n += ((*c).*member).Get();
+    return n;
+  };
+  auto sum_at = [this](const auto sip::ProxyCounters::*member, size_t i) {
+    uint64_t n = 0;
+    for (const auto& c : counters_) n += ((*c).*member)[i].Get();
     return n;
   };
   for (size_t m = 0; m < sip::kMethodIndexCount; ++m) {
-    const std::string_view name = sip::MethodIndexName(static_cast<sip::MethodIndex>(m));
     w.Counter("sipring_requests_total", "SIP requests received, by method.",
-              {{"method", name}}, sum([m](const sip::ProxyCounters& c) -> const engine::Counter& {
-                return c.requests[m];
-              }));
+              {{"method", sip::MethodIndexName(static_cast<sip::MethodIndex>(m))}},
+              sum_at(&sip::ProxyCounters::requests, m));
   }
   static constexpr std::string_view kClasses[6] = {"1xx", "2xx", "3xx", "4xx", "5xx", "6xx"};
   for (size_t k = 0; k < 6; ++k) {
     w.Counter("sipring_responses_forwarded_total", "SIP responses relayed, by class.",
-              {{"class", kClasses[k]}},
-              sum([k](const sip::ProxyCounters& c) -> const engine::Counter& {
-                return c.responses[k];
-              }));
+              {{"class", kClasses[k]}}, sum_at(&sip::ProxyCounters::responses, k));
   }
   w.Counter("sipring_forwarded_total", "Messages forwarded.", {{"kind", "request"}},
-            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
-              return c.forwarded_requests;
-            }));
+            sum(&sip::ProxyCounters::forwarded_requests));
   w.Counter("sipring_forwarded_total", "Messages forwarded.", {{"kind", "response"}},
-            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
-              return c.forwarded_responses;
-            }));
+            sum(&sip::ProxyCounters::forwarded_responses));
   w.Counter("sipring_self_options_total", "OPTIONS pings to the proxy itself, answered 200.", {},
-            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
-              return c.self_options;
-            }));
+            sum(&sip::ProxyCounters::self_options));
   w.Counter("sipring_absorbed_acks_total",
             "ACKs for the proxy's own non-2xx answers (503, 400...), ended at the proxy.", {},
-            sum([](const sip::ProxyCounters& c) -> const engine::Counter& {
-              return c.absorbed_acks;
-            }));
+            sum(&sip::ProxyCounters::absorbed_acks));
   for (size_t r = 0; r < sip::kRejectReasonCount; ++r) {
     w.Counter("sipring_rejected_total", "Requests answered by the proxy instead of forwarded.",
               {{"reason", sip::RejectReasonName(static_cast<sip::RejectReason>(r))}},
-              sum([r](const sip::ProxyCounters& c) -> const engine::Counter& {
-                return c.rejected[r];
-              }));
+              sum_at(&sip::ProxyCounters::rejected, r));
   }
   for (size_t r = 0; r < sip::kDropReasonCount; ++r) {
     w.Counter("sipring_dropped_total", "Datagrams dropped without an answer.",
               {{"reason", sip::DropReasonName(static_cast<sip::DropReason>(r))}},
-              sum([r](const sip::ProxyCounters& c) -> const engine::Counter& {
-                return c.dropped[r];
-              }));
+              sum_at(&sip::ProxyCounters::dropped, r));
   }
   for (size_t b = 0; b < shared_.backends.size(); ++b) {
     w.Counter("sipring_backend_requests_total", "Requests forwarded to each backend.",
               {{"backend", shared_.backends[b].name}},
-              sum([b](const sip::ProxyCounters& c) -> const engine::Counter& {
-                return c.backend_requests[b];
-              }));
+              sum_at(&sip::ProxyCounters::backend_requests, b));
   }
   for (size_t b = 0; b < shared_.backends.size(); ++b) {
     w.Gauge("sipring_backend_up", "1 when the balancer may choose the backend.",
