@@ -66,21 +66,25 @@ std::string_view ParseErrorName(ParseError error) {
   return "unknown";
 }
 
-absl::Status ToStatus(ParseError error) {
-  const std::string_view name = ParseErrorName(error);
+bool IsLimitError(ParseError error) {
   switch (error) {
-    case ParseError::kOk:
-      return absl::OkStatus();
     case ParseError::kMessageTooLarge:
     case ParseError::kTooManyHeaders:
     case ParseError::kHeaderTooLong:
     case ParseError::kUriTooLong:
     case ParseError::kBodyTooLarge:
     case ParseError::kTooManyValues:
-      return absl::ResourceExhaustedError(absl::StrCat("sip: ", ToAbsl(name)));
+      return true;
     default:
-      return absl::InvalidArgumentError(absl::StrCat("sip: ", ToAbsl(name)));
+      return false;
   }
+}
+
+absl::Status ToStatus(ParseError error) {
+  if (error == ParseError::kOk) return absl::OkStatus();
+  const std::string message = absl::StrCat("sip: ", ToAbsl(ParseErrorName(error)));
+  return IsLimitError(error) ? absl::ResourceExhaustedError(message)
+                             : absl::InvalidArgumentError(message);
 }
 
 }  // namespace sipring::sip

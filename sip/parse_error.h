@@ -59,6 +59,10 @@ struct ErrorResponse {
 // never answered (RFC 3261 §18.1.2): the caller drops them; see request_check.h.
 ErrorResponse ResponseFor(ParseError error);
 
+// True for the errors that mean "a configured limit was passed" (size, header count, header or
+// URI length, body, values per header) rather than "the syntax is wrong".
+bool IsLimitError(ParseError error);
+
 // A short name for logs and test messages, e.g. "bad CSeq".
 std::string_view ParseErrorName(ParseError error);
 

@@ -14,20 +14,6 @@ using sip_internal::TrimLws;
 
 constexpr uint64_t kMaxUint32 = 0xffffffffu;
 
-bool IsLimitError(ParseError e) {
-  switch (e) {
-    case ParseError::kMessageTooLarge:
-    case ParseError::kTooManyHeaders:
-    case ParseError::kHeaderTooLong:
-    case ParseError::kUriTooLong:
-    case ParseError::kBodyTooLarge:
-    case ParseError::kTooManyValues:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Keeps the first syntax error and the first limit error; the limit error wins at the end.
 struct ErrorSink {
   ParseError syntax = ParseError::kOk;

@@ -4,34 +4,24 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/loopback.h"
+#include "tests/testing/process.h"
 
 namespace sipring::conf {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string ExamplePath() {
-  if (const char* dir = std::getenv("SIPRING_SOURCE_DIR"); dir != nullptr && *dir != '\0') {
-    return std::string(dir) + "/conf/sipring.example.toml";
-  }
-  return SIPRING_CONF_EXAMPLE_PATH;
-}
+std::string ExamplePath() { return sipring::testing::SourceDir() + "/conf/sipring.example.toml"; }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using sipring::testing::ReadFile;
 
 std::string WriteTempFile(const std::string& name, const std::string& text) {
   const std::string path = ::testing::TempDir() + "/" + name;
