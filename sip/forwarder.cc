@@ -96,19 +96,15 @@ bool AddReceived(const Message& msg, const ForwardOptions& options, ScratchWrite
   const bool fill_rport = v0.has_rport && v0.rport.empty() && options.source_port != 0;
   if (fill_rport) {
     // Find the valueless rport token to append "=port" to it.
-    std::string_view rest = v0.params, name, value;
-    bool has_value = false;
     size_t at = 0;
-    while (true) {
-      const sip_internal::ParamStep step =
-          sip_internal::NextParam(&rest, &name, &value, &has_value);
-      if (step == sip_internal::ParamStep::kError) return false;
-      if (step == sip_internal::ParamStep::kEnd) break;
-      if (!has_value && sip_internal::LowerNameEquals(name, "rport")) {
-        at = OffsetOf(msg, name) + name.size();
-        break;
-      }
-    }
+    const bool ok = sip_internal::ForEachParam(
+        v0.params, [&](std::string_view name, std::string_view, bool has_value) {
+          if (at == 0 && !has_value && sip_internal::LowerNameEquals(name, "rport")) {
+            at = OffsetOf(msg, name) + name.size();
+          }
+          return true;
+        });
+    if (!ok) return false;
     if (at != 0) {
       const size_t mark = w->Mark();
       w->Append("=");

@@ -64,23 +64,14 @@ bool ParseNameAddr(std::string_view value, NameAddr* out) {
     s = s.substr(close + 1);
   }
   out->params = sip_internal::TrimLws(s);
-  std::string_view name, pvalue;
-  bool has_value = false;
-  while (true) {
-    switch (sip_internal::NextParam(&s, &name, &pvalue, &has_value)) {
-      case sip_internal::ParamStep::kEnd:
-        return true;
-      case sip_internal::ParamStep::kError:
-        return false;
-      case sip_internal::ParamStep::kParam:
-        break;
-    }
-    if (sip_internal::ClassifyParam(name) == sip_internal::ParamName::kTag) {
-      if (!has_value) return false;
-      out->tag = pvalue;
-      out->has_tag = true;
-    }
-  }
+  return sip_internal::ForEachParam(s, [out](std::string_view name, std::string_view pvalue,
+                                             bool has_value) {
+    if (sip_internal::ClassifyParam(name) != sip_internal::ParamName::kTag) return true;
+    if (!has_value) return false;
+    out->tag = pvalue;
+    out->has_tag = true;
+    return true;
+  });
 }
 
 }  // namespace sipring::sip

@@ -68,44 +68,35 @@ bool ParseVia(std::string_view value, Via* via) {
   }
   std::string_view s(c.p, static_cast<size_t>(c.end - c.p));
   via->params = sip_internal::TrimLws(s);
-  std::string_view name, pvalue;
-  bool has_value = false;
-  while (true) {
-    switch (sip_internal::NextParam(&s, &name, &pvalue, &has_value)) {
-      case sip_internal::ParamStep::kEnd:
-        return true;
-      case sip_internal::ParamStep::kError:
-        return false;
-      case sip_internal::ParamStep::kParam:
-        break;
-    }
+  return sip_internal::ForEachParam(s, [via](std::string_view name, std::string_view pvalue,
+                                             bool has_value) {
     switch (sip_internal::ClassifyParam(name)) {
       case sip_internal::ParamName::kBranch:
         if (!has_value) return false;
         via->branch = pvalue;
-        break;
+        return true;
       case sip_internal::ParamName::kReceived:
         if (!has_value) return false;
         via->received = pvalue;
-        break;
+        return true;
       case sip_internal::ParamName::kRport:
         via->has_rport = true;
         via->rport = pvalue;
-        break;
+        return true;
       case sip_internal::ParamName::kMaddr:
         if (!has_value) return false;
         via->maddr = pvalue;
-        break;
+        return true;
       case sip_internal::ParamName::kTtl: {
         uint64_t ttl = 0;
         if (!sip_internal::ParseDecimal(pvalue, 255, &ttl)) return false;
         via->ttl = pvalue;
-        break;
+        return true;
       }
       default:
-        break;
+        return true;
     }
-  }
+  });
 }
 
 }  // namespace sipring::sip

@@ -283,6 +283,27 @@ enum class ParamStep {
   return ParamStep::kParam;
 }
 
+// Walks a `*( SEMI generic-param )` list, calling f(name, value, has_value) for each parameter;
+// f returns false to refuse the list (a parameter that must have a value, a bad ttl). Returns
+// false on a malformed list or a refusal. The one loop over NextParam: Via, name-addr and the
+// forwarder all read parameters through it.
+template <typename F>
+[[gnu::always_inline]] inline bool ForEachParam(std::string_view s, F&& f) {
+  std::string_view name, value;
+  bool has_value = false;
+  while (true) {
+    switch (NextParam(&s, &name, &value, &has_value)) {
+      case ParamStep::kEnd:
+        return true;
+      case ParamStep::kError:
+        return false;
+      case ParamStep::kParam:
+        break;
+    }
+    if (!f(name, value, has_value)) return false;
+  }
+}
+
 // Compares a token (NextParam only returns tokens) with a lowercase name made of letters and '-'.
 // OR-ing 0x20 lowercases letters and leaves '-' alone; no other token byte maps onto a letter or
 // '-', so this is an exact case-insensitive comparison without a branch per byte on case.
