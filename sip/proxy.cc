@@ -156,6 +156,9 @@ Proxy::Proxy(const ProxyShared& shared, ProxyCounters* counters)
       // CQ's worth of datagrams, so 2x the largest CQ we set up never fills.
       quota_(16384, shared.endpoint_quota) {
   ToHex8(shared.instance_id, instance_hex_);
+  tag_prefix_[0] = 's';
+  tag_prefix_[1] = 'r';
+  std::memcpy(tag_prefix_ + 2, instance_hex_, kInstanceHex);
   quota_taken_.reserve(16384);
 }
 
@@ -344,9 +347,9 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
   }
 
   // The ACK for a non-2xx answer we made ourselves ends here (hop by hop, RFC 3261 §17.1.1.3).
-  if (method == MethodIndex::kAck && msg.to.tag.size() == 2 + kInstanceHex + 16 &&
-      msg.to.tag.substr(0, 2) == "sr" &&
-      msg.to.tag.substr(2, kInstanceHex) == std::string_view(instance_hex_, kInstanceHex)) {
+  if (method == MethodIndex::kAck && msg.to.tag.size() == sizeof(tag_prefix_) + 16 &&
+      msg.to.tag.substr(0, sizeof(tag_prefix_)) ==
+          std::string_view(tag_prefix_, sizeof(tag_prefix_))) {
     counters_->absorbed_acks.Add();
     return;
   }
@@ -511,18 +514,10 @@ void Proxy::Reply(UdpSocket& socket, const Datagram& d, int status, std::string_
   spec.status = status;
   spec.reason = reason;
   spec.retry_after = retry_after;
-  // Our To tag, "sr" + instance + a hash equal for retransmissions: the ACK for this answer
-  // carries it back, and OnRequest absorbs that ACK instead of sending it to a backend that never
-  // saw the INVITE.
-  char tag[2 + kInstanceHex + 16];
-  tag[0] = 's';
-  tag[1] = 'r';
-  std::memcpy(tag + 2, instance_hex_, kInstanceHex);
-  uint64_t h = sip_internal::Fnv1a(msg.call_id);
-  h = sip_internal::Fnv1aField(msg.from.tag, h);
-  h = sip_internal::Fnv1aField(msg.via_count > 0 ? msg.vias[0].branch : std::string_view(), h);
-  sip_internal::ToHex16(h, tag + 2 + kInstanceHex);
-  spec.to_tag = std::string_view(tag, sizeof(tag));
+  // Our To tags start "sr" + instance (the builder adds a hash equal for retransmissions): the
+  // ACK for this answer carries it back, and OnRequest absorbs that ACK instead of sending it to
+  // a backend that never saw the INVITE.
+  spec.to_tag_prefix = std::string_view(tag_prefix_, sizeof(tag_prefix_));
   if (msg.via_count == 0) {
     counters_->dropped[size_t(DropReason::kUnanswerable)].Add();
     return;

@@ -198,6 +198,7 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   Family v4_, v6_;
   CheckOptions check_options_;
   char instance_hex_[8];
+  char tag_prefix_[10];  // "sr" + instance_hex_: starts the To tag of our own answers
   // Per-peer quota of new requests in this loop turn; cleared at the end of each turn.
   engine::QuotaTable quota_;
   engine::LogRateLimiter bad_request_log_{5, 20};

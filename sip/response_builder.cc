@@ -51,7 +51,7 @@ struct Parts {
   std::string_view reason;
   bool add_tag = false;
   std::string_view tag;
-  char derived_tag[16];
+  char derived_tag[kMaxToTagPrefix + 16];
   char retry_after[12];
   size_t retry_after_size = 0;
 };
@@ -173,8 +173,10 @@ BuildResult BuildResponse(const Message& req, const ResponseSpec& spec, std::spa
           uint64_t h = sip_internal::Fnv1a(req.call_id);
           h = sip_internal::Fnv1aField(req.from.tag, h);
           h = sip_internal::Fnv1aField(req.via_count > 0 ? req.vias[0].branch : std::string_view(), h);
-          sip_internal::ToHex16(h, parts.derived_tag);
-          parts.tag = std::string_view(parts.derived_tag, 16);
+          const std::string_view prefix = spec.to_tag_prefix.substr(0, kMaxToTagPrefix);
+          std::memcpy(parts.derived_tag, prefix.data(), prefix.size());
+          sip_internal::ToHex16(h, parts.derived_tag + prefix.size());
+          parts.tag = std::string_view(parts.derived_tag, prefix.size() + 16);
         }
       }
     }

@@ -41,11 +41,16 @@
 
 namespace sipring::sip {
 
+inline constexpr size_t kMaxToTagPrefix = 16;
+
 struct ResponseSpec {
   int status = 0;            // 100..699
   std::string_view reason;   // empty: DefaultReason(status)
   std::string_view to_tag;   // empty: derived from Call-ID, From tag and top Via branch, so a
                              // retransmitted request gets the same tag (stateless answers)
+  // Written before a derived tag (at most kMaxToTagPrefix bytes, more is cut): lets the sender
+  // recognise the ACK for its own answer by the tag it comes back with.
+  std::string_view to_tag_prefix;
   int retry_after = -1;      // >= 0: add "Retry-After: N" (503, 480...)
   std::span<const std::string_view> unsupported;  // non-empty: add "Unsupported: a, b" (420)
 };

@@ -71,6 +71,13 @@ TEST(ResponseBuilderTest, ToTagRules) {
   ASSERT_EQ(Parse(std::string_view(out, r.size), ParseLimits(), &resp), ParseError::kOk);
   EXPECT_EQ(resp.to.tag, tag1);
 
+  // A prefix goes before the same derived hash (the proxy marks its own answers with it).
+  spec.to_tag_prefix = "sr0123abcd";
+  r = BuildResponse(req, spec, out);
+  ASSERT_EQ(Parse(std::string_view(out, r.size), ParseLimits(), &resp), ParseError::kOk);
+  EXPECT_EQ(resp.to.tag, "sr0123abcd" + tag1);
+  spec.to_tag_prefix = {};
+
   // An existing To-tag is kept, not doubled.
   std::string tagged(kRequest);
   tagged.replace(tagged.find("biloxi.example.com>"), 19, "biloxi.example.com>;tag=have");
