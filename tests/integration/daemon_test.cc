@@ -160,16 +160,12 @@ class DaemonTest : public ::testing::Test {
                                     const std::string& tag) {
     std::vector<std::string> argv{sipp_, "127.0.0.1:" + std::to_string(port_)};
     argv.insert(argv.end(), scenario.begin(), scenario.end());
-    for (const std::string& a :
-         {std::string("-i"), std::string("127.0.0.1"), std::string("-m"), std::to_string(calls),
-          std::string("-r"), std::to_string(rate), std::string("-l"), std::string("2000"),
-          std::string("-nostdin"), std::string("-timeout"), std::string("60s"),
-          std::string("-trace_screen"), std::string("-screen_file"),
-          dir_.path() + "/" + tag + ".screen",
-          std::string("-trace_err"), std::string("-error_file"),
-          dir_.path() + "/" + tag + ".errors"}) {
-      argv.push_back(a);
-    }
+    const std::vector<std::string> common = {
+        "-i", "127.0.0.1", "-m", std::to_string(calls), "-r", std::to_string(rate), "-l", "2000",
+        "-nostdin", "-timeout", "60s", "-trace_screen", "-screen_file",
+        dir_.path() + "/" + tag + ".screen", "-trace_err", "-error_file",
+        dir_.path() + "/" + tag + ".errors"};
+    argv.insert(argv.end(), common.begin(), common.end());
     return std::make_unique<Process>(argv, dir_.path() + "/" + tag + ".log");
   }
   UacResult FinishUac(Process& p, const std::string& tag) {
