@@ -148,9 +148,7 @@ std::string_view StatelessBranch(const Message& msg, std::span<char, kStatelessB
 
 bool RouteNamesUs(const RouteValue& route, std::string_view host, uint16_t port) {
   if (!route.uri.IsSip() || !sip_internal::EqualsIgnoreCase(route.uri.host, host)) return false;
-  const uint16_t route_port =
-      route.uri.port != 0 ? route.uri.port : (route.uri.kind == Uri::Scheme::kSips ? 5061 : 5060);
-  return route_port == port;
+  return route.uri.PortOrDefault() == port;
 }
 
 ForwardError ForwardRequest(const Message& msg, const ForwardOptions& options,

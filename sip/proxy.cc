@@ -31,13 +31,7 @@ constexpr size_t kBranchSize = kBranchPrefix + kInstanceHex + kTxHex + kLoopHex;
 // Record-Route parameter naming the dialog's backend: "sr-be=" + 8 hex digits.
 constexpr std::string_view kBackendParam = "sr-be";
 
-void ToHex8(uint32_t v, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 7; i >= 0; --i) {
-    out[i] = kHex[v & 0xf];
-    v >>= 4;
-  }
-}
+void ToHex8(uint32_t v, char* out) { sip_internal::ToHex(v, 8, out); }
 
 bool ParseHex8(std::string_view s, uint32_t* out) {
   if (s.size() != 8) return false;
@@ -74,10 +68,6 @@ using transports::SockAddr;
 bool HostIsAddress(std::string_view host, const sockaddr* sa) {
   SockAddr parsed;
   return SockAddr::FromLiteral(host, 0, &parsed) && parsed.SameIp(sa);
-}
-
-uint16_t DefaultPort(const Uri& uri) {
-  return uri.port != 0 ? uri.port : (uri.kind == Uri::Scheme::kSips ? 5061 : 5060);
 }
 
 // Where a response to `via` goes (RFC 3261 §18.2.2, RFC 3581 §4): received (else sent-by) host;
@@ -402,13 +392,13 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
   int backend = kNoBackend;
   if (more_routes) {
     const Uri& uri = msg.routes[next_route].uri;
-    if (!uri.IsSip() || !SockAddr::FromLiteral(uri.host, DefaultPort(uri), &to)) {
+    if (!uri.IsSip() || !SockAddr::FromLiteral(uri.host, uri.PortOrDefault(), &to)) {
       Reject(socket, d, RejectReason::kBadNextHop, 502, "Bad Gateway (Route is not an IP literal)");
       return;
     }
   } else if (BackendBySource(d.peer) != kNoBackend && !AddressedToUs(listener)) {
     const Uri& uri = msg.request_uri;
-    if (!uri.IsSip() || !SockAddr::FromLiteral(uri.host, DefaultPort(uri), &to)) {
+    if (!uri.IsSip() || !SockAddr::FromLiteral(uri.host, uri.PortOrDefault(), &to)) {
       Reject(socket, d, RejectReason::kBadNextHop, 502,
              "Bad Gateway (Request-URI is not an IP literal)");
       return;
@@ -567,7 +557,7 @@ void Proxy::Reject(UdpSocket& socket, const Datagram& d, RejectReason why, int s
 
 bool Proxy::AddressedToUs(const Listener& listener) const {
   const Uri& uri = msg_->request_uri;
-  if (!uri.IsSip() || DefaultPort(uri) != listener.route_port) return false;
+  if (!uri.IsSip() || uri.PortOrDefault() != listener.route_port) return false;
   return sip_internal::EqualsIgnoreCase(sip_internal::StripBrackets(uri.host),
                                        sip_internal::StripBrackets(listener.route_host)) ||
          HostIsAddress(uri.host, listener.socket->local().sa());

@@ -48,6 +48,8 @@ struct Uri {
   bool lr = false;            // the lr parameter is present (loose routing, RFC 3261 §16.4)
 
   bool IsSip() const { return kind != Scheme::kOther; }
+  // The port, or the scheme's default when absent (5061 for sips:, 5060 otherwise).
+  uint16_t PortOrDefault() const { return port != 0 ? port : (kind == Scheme::kSips ? 5061 : 5060); }
 };
 
 // Parses `text` (exactly the URI: no surrounding LWS, no angle brackets). Returns false when it is

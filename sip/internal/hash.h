@@ -29,13 +29,14 @@ inline uint64_t Fnv1a(std::string_view s, uint64_t h = kFnvOffset) {
 // Mixes a separator so ("ab","c") and ("a","bc") hash differently.
 inline uint64_t Fnv1aField(std::string_view s, uint64_t h) { return Fnv1a(s, Fnv1a("\x1f", h)); }
 
-// Writes 16 lowercase hex digits of v into out[0..15].
-inline void ToHex16(uint64_t v, char* out) {
+// Writes `digits` lowercase hex digits of v (its low 4*digits bits) into out[0..digits).
+inline void ToHex(uint64_t v, int digits, char* out) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) {
+  for (int i = digits - 1; i >= 0; --i) {
     out[i] = kDigits[v & 0xf];
     v >>= 4;
   }
 }
+inline void ToHex16(uint64_t v, char* out) { ToHex(v, 16, out); }
 
 }  // namespace sipring::sip_internal
