@@ -174,7 +174,7 @@ BuildResult BuildResponse(const Message& req, const ResponseSpec& spec, std::spa
           h = sip_internal::Fnv1aField(req.from.tag, h);
           h = sip_internal::Fnv1aField(req.via_count > 0 ? req.vias[0].branch : std::string_view(), h);
           const std::string_view prefix = spec.to_tag_prefix.substr(0, kMaxToTagPrefix);
-          std::memcpy(parts.derived_tag, prefix.data(), prefix.size());
+          if (!prefix.empty()) std::memcpy(parts.derived_tag, prefix.data(), prefix.size());
           sip_internal::ToHex16(h, parts.derived_tag + prefix.size());
           parts.tag = std::string_view(parts.derived_tag, prefix.size() + 16);
         }
