@@ -219,22 +219,31 @@ void ShardGroup::Join() {
 }
 
 int ShardGroup::WaitForSignal(int64_t stop_after_ms) {
+  if (stop_after_ms < 0) {
+    int sig;
+    do {
+      sig = WaitForSignalFor(-1);
+    } while (sig == 0);
+    return sig;
+  }
+  const int sig = WaitForSignalFor(stop_after_ms);
+  return sig == 0 ? SIGTERM : sig;  // timed out: behave as an orderly stop
+}
+
+int ShardGroup::WaitForSignalFor(int64_t timeout_ms) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   int sig;
-  if (stop_after_ms >= 0) {
-    timespec ts{.tv_sec = stop_after_ms / 1000, .tv_nsec = (stop_after_ms % 1000) * 1000000};
+  if (timeout_ms >= 0) {
+    timespec ts{.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000};
     sig = sigtimedwait(&set, nullptr, &ts);
-    if (sig < 0) sig = SIGTERM;  // timed out: behave as an orderly stop
   } else {
-    do {
-      sig = sigwaitinfo(&set, nullptr);
-    } while (sig < 0 && errno == EINTR);
+    sig = sigwaitinfo(&set, nullptr);
   }
-  return sig;
+  return sig < 0 ? 0 : sig;  // EAGAIN (timed out) or EINTR: no signal
 }
 
 void ShardGroup::Shutdown(int signal, uint64_t drain_ms) {

@@ -277,8 +277,9 @@ void AdminServer::Serve(int fd) {
     RequestLine req;
     if (!ParseRequestLine(std::string_view(buf.data(), head_end), &req)) {
       reject(400);
-    } else if (req.method != "GET" && req.method != "HEAD") {
-      reject(405, "Allow: GET, HEAD\r\n");
+    } else if (req.method != "GET" && req.method != "HEAD" &&
+               !(req.method == "POST" && options_.post_handler)) {
+      reject(405, options_.post_handler ? "Allow: GET, HEAD, POST\r\n" : "Allow: GET, HEAD\r\n");
     } else {
       std::string_view path = req.target;
       path = path.substr(0, path.find_first_of("?#"));
@@ -287,7 +288,7 @@ void AdminServer::Serve(int fd) {
       } else {
         std::string body;
         std::string content_type(kDefaultContentType);
-        int status = handler_(path, &body, &content_type);
+        int status = (req.method == "POST" ? options_.post_handler : handler_)(path, &body, &content_type);
         if (status < 100 || status > 599) status = 500;
         Respond(fd, status, content_type, body, req.method == "HEAD", {});
       }

@@ -10,7 +10,8 @@
 //  - Reads one request head (request line + headers, up to the blank line) within
 //    `read_timeout_ms` in total and `max_request_bytes`; any request body is ignored.
 //    Over the cap: 431; garbage request line or version: 400; deadline passed: 408.
-//  - GET and HEAD only (405 with "Allow: GET, HEAD" otherwise). HEAD gets GET's headers, no body.
+//  - GET and HEAD (HEAD gets GET's headers, no body); POST only when options.post_handler is
+//    set (operator actions); 405 with an Allow header otherwise.
 //  - The handler gets the path without its query string and fills body and content type; its
 //    return value is the status code. Every answer carries Content-Length and
 //    "Connection: close", and the connection is closed after it (no keep-alive, no pipelining).
@@ -69,6 +70,9 @@ struct AdminServerOptions {
   size_t max_request_bytes = 8192;
   // Listen backlog: scrapers are few; a small queue is enough.
   int backlog = 16;
+  // Operator actions (POST /backends/NAME/drain...); null: POST gets 405. Any request body is
+  // ignored: the path names the action, so a stray POST cannot smuggle arguments.
+  AdminHandler post_handler;
 };
 
 // What the server has done, for its own /metrics lines. Written by the admin thread only.

@@ -138,7 +138,7 @@ std::string_view DropReasonName(DropReason r) {
   return kNames[static_cast<size_t>(r)];
 }
 
-Proxy::Proxy(const ProxyShared& shared, ProxyCounters* counters)
+Proxy::Proxy(const ProxyShared& shared, ProxyCounters* counters, PassiveSignalQueue* signals)
     : shared_(shared),
       counters_(counters),
       balancer_(*shared.balancer),
@@ -150,6 +150,30 @@ Proxy::Proxy(const ProxyShared& shared, ProxyCounters* counters)
   tag_prefix_[1] = 'r';
   std::memcpy(tag_prefix_ + 2, instance_hex_, kInstanceHex);
   quota_taken_.reserve(16384);
+  new_work_.assign(shared.backends.size(), 1);
+  dialogs_.assign(shared.backends.size(), 1);
+  signals_ = signals;
+  last_signal_ms_.assign(shared.backends.size(), 0);
+  RefreshBackendStates();
+}
+
+void Proxy::RefreshBackendStates() {
+  if (shared_.states == nullptr) return;
+  const uint64_t g = shared_.states->generation();
+  if (g == states_seen_) return;
+  states_seen_ = g;
+  shared_.states->CopyEligible(&new_work_, &dialogs_);
+}
+
+void Proxy::SignalBackend(const sockaddr* peer, PassiveSignal::Kind kind) {
+  if (signals_ == nullptr) return;
+  const int b = BackendBySource(peer);
+  if (b == kNoBackend) return;
+  // One signal per backend per 100 ms: an overloaded backend answering thousands of 503s needs
+  // one probe, not a queue full of the same news.
+  if (now_ms_ < last_signal_ms_[size_t(b)] + 100 && last_signal_ms_[size_t(b)] != 0) return;
+  last_signal_ms_[size_t(b)] = now_ms_;
+  (void)signals_->TryPush(PassiveSignal{static_cast<uint16_t>(b), kind});
 }
 
 Proxy::~Proxy() = default;
@@ -226,6 +250,8 @@ absl::Status Proxy::Start(engine::Shard& shard) {
 }
 
 void Proxy::OnLoop(uint64_t now_ms) {
+  now_ms_ = now_ms;
+  RefreshBackendStates();
   // A flood that ends inside its burst leaves no later line to carry suppressed=N: say it once a
   // second instead, so the operator sees the size of every flood.
   if (now_ms >= next_log_flush_ms_) {
@@ -307,6 +333,7 @@ void Proxy::OnResponse(const Datagram& d, ParseError perr) {
     return;
   }
   counters_->forwarded_responses.Add();
+  if (msg.status_code == 503) SignalBackend(d.peer, PassiveSignal::Kind::k503);
   const int cls = msg.status_code / 100;
   if (cls >= 1 && cls <= 6) counters_->responses[size_t(cls - 1)].Add();
   RecordLatency(d);
@@ -410,12 +437,12 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
         uint32_t t = 0;
         if (ParseHex8(*tag, &t)) {
           const int named = balancer_.FindByTag(t);
-          if (named != kNoBackend && shared_.backend_up[size_t(named)]) backend = named;
+          if (named != kNoBackend && dialogs_[size_t(named)]) backend = named;
         }
       }
     }
     if (backend == kNoBackend) {
-      backend = balancer_.PickStateless(shared_.default_group, key, shared_.backend_up);
+      backend = balancer_.PickStateless(shared_.default_group, key, new_work_);
     }
     if (backend == kNoBackend) {
       if (method != MethodIndex::kAck) {

@@ -18,8 +18,14 @@
 //   1. a Route naming us is popped (its sr-be parameter remembered);
 //   2. a remaining Route is the next hop (loose routing; IP literals only: no DNS on the data path);
 //   3. a request from a backend (in-dialog, towards a caller) goes to its Request-URI;
-//   4. sr-be=<tag> from our Record-Route names the dialog's backend: that one, while it is up;
-//   5. otherwise the balancer's stateless choice, a function of the Call-ID (PickStateless).
+//   4. sr-be=<tag> from our Record-Route names the dialog's backend: that one, unless it is down
+//      (a draining backend still finishes its dialogs);
+//   5. otherwise the balancer's stateless choice, a function of the Call-ID (PickStateless),
+//      among the backends that take new work (up, or probing at start).
+// Backend health comes from the health thread's BackendStates snapshot, copied into this shard's
+// eligibility arrays at the start of a loop turn when its generation moved (sip/backend_state.h).
+// A 503 from a backend goes back as a PassiveSignal (at most one per backend per 100 ms) so the
+// health thread probes it at once.
 // Why a function of the Call-ID and no table: RFC 3261 §16.11 requires a stateless proxy to send
 // a retransmission where it sent the original, so its choice cannot depend on time or order;
 // a function of the Call-ID also sends CANCEL, ACK and in-dialog requests from peers that ignore
@@ -59,6 +65,8 @@
 #include "engine/log.h"
 #include "engine/quota.h"
 #include "engine/shard.h"
+#include "engine/spsc_queue.h"
+#include "sip/backend_state.h"
 #include "sip/balancer.h"
 #include "sip/message.h"
 #include "sip/parser.h"
@@ -141,13 +149,16 @@ struct ProxyShared {
   int retry_after_s = 5;                     // < 0: no Retry-After
   uint32_t endpoint_quota = 256;             // new requests per peer per loop turn
   uint32_t instance_id = 0;                  // random per process start: marks our Via branches
-  // 1 = the balancer may choose it. Until the health layer lands, every backend is up.
-  std::vector<uint8_t> backend_up;
+  // Published by the health thread; never null once the daemon starts shards.
+  const BackendStates* states = nullptr;
 };
+
+using PassiveSignalQueue = engine::SpscQueue<PassiveSignal>;
 
 class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
  public:
-  Proxy(const ProxyShared& shared, ProxyCounters* counters);
+  // `signals` (this shard's queue towards the health thread) may be null: no passive signals.
+  Proxy(const ProxyShared& shared, ProxyCounters* counters, PassiveSignalQueue* signals = nullptr);
   ~Proxy() override;
 
   // ShardApp
@@ -188,6 +199,8 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   bool IsLoop(std::string_view loop_hex) const;
   int BackendBySource(const sockaddr* peer) const;
   void RecordLatency(const transports::Datagram& d);
+  void RefreshBackendStates();
+  void SignalBackend(const sockaddr* peer, PassiveSignal::Kind kind);
 
   const ProxyShared& shared_;
   ProxyCounters* counters_;
@@ -205,6 +218,13 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   engine::LogRateLimiter reject_log_{5, 20};
   uint64_t next_log_flush_ms_ = 0;
   std::vector<engine::EndpointKey> quota_taken_;
+  // This shard's copy of the health snapshot: 1 = may take new work / dialog requests.
+  std::vector<uint8_t> new_work_;
+  std::vector<uint8_t> dialogs_;
+  uint64_t states_seen_ = 0;
+  PassiveSignalQueue* signals_;
+  std::vector<uint64_t> last_signal_ms_;  // per backend: rate limit of passive signals
+  uint64_t now_ms_ = 0;                   // loop time, for the rate limit
 };
 
 }  // namespace sipring::sip

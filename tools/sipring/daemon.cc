@@ -16,6 +16,8 @@
 #include "health/admin_server.h"
 #include "health/kernel_counters.h"
 #include "health/metrics.h"
+#include "health/systemd_notify.h"
+#include "health/watchdog.h"
 #include "sip/uri.h"
 
 namespace sipring::daemon {
@@ -146,7 +148,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const conf::Config& confi
   s.default_group = balancer.GroupIndex(sip::kDefaultGroup);
   if (s.default_group < 0) s.default_group = 0;  // no "default" group: the first one
   s.balancer = std::move(balancer);
-  s.backend_up.assign(s.backends.size(), 1);
+  d->states_ = std::make_unique<sip::BackendStates>(s.backends.size());
+  s.states = d->states_.get();
   s.limits.max_message_size = config.limits.max_message_size;
   s.limits.max_headers = std::min<uint32_t>(config.limits.max_headers, sip::kMaxHeaders);
   s.limits.max_header_length = config.limits.max_header_length;
@@ -162,7 +165,23 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const conf::Config& confi
                    : std::max(1u, std::thread::hardware_concurrency());
   for (uint32_t i = 0; i < d->shards_; ++i) {
     d->counters_.push_back(std::make_unique<sip::ProxyCounters>(s.backends.size()));
+    // Passive signals are rate-limited per backend at the shard (one per 100 ms), so a few slots
+    // per backend hold every signal between two health-thread turns.
+    d->signals_.push_back(std::make_unique<sip::PassiveSignalQueue>(
+        std::max<size_t>(64, 4 * s.backends.size())));
   }
+  d->health_counters_ = std::make_unique<health::HealthCounters>(s.backends.size());
+  health::HealthOptions& h = d->health_options_;
+  for (const sip::ProxyBackend& b : s.backends) h.backends.push_back({b.name, b.address});
+  h.listeners = s.listen;
+  h.interval_ms = static_cast<uint64_t>(config.health.interval_ms.count());
+  h.timeout_ms = static_cast<uint64_t>(config.health.timeout_ms.count());
+  h.rise = config.health.rise;
+  h.fall = config.health.fall;
+  h.alive_codes = config.health.alive_codes;
+  h.self_probe_interval_ms = static_cast<uint64_t>(config.health.self_probe_interval_ms.count());
+  h.self_probe_timeout_ms = std::max<uint64_t>(h.timeout_ms, 1000);
+  h.instance_id = s.instance_id;
   return d;
 }
 
@@ -183,9 +202,26 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
   options.shard.pool.low_watermark = e.low_watermark;
   options.shard.pool.high_watermark = e.high_watermark;
   engine::ShardGroup group(options, [this](int i) {
-    return std::make_unique<sip::Proxy>(shared_, counters_[size_t(i)].get());
+    return std::make_unique<sip::Proxy>(shared_, counters_[size_t(i)].get(),
+                                        signals_[size_t(i)].get());
   });
   SIPRING_RETURN_IF_ERROR(group.Start());
+
+  // The health thread: a group of one shard with a ring, pool and sockets of its own.
+  std::vector<sip::PassiveSignalQueue*> queues;
+  for (auto& q : signals_) queues.push_back(q.get());
+  engine::ShardGroup health_group(
+      {.shards = 1, .shard = health::HealthChecker::ShardOptions()}, [&](int) {
+        auto checker = std::make_unique<health::HealthChecker>(health_options_, states_.get(),
+                                                               queues, health_counters_.get());
+        checker_.store(checker.get());
+        return checker;
+      });
+  if (absl::Status st = health_group.Start(); !st.ok()) {
+    group.StopAll();
+    group.Join();
+    return st;
+  }
 
   SIPRING_ASSIGN_OR_RETURN(transports::SockAddr admin_addr,
                            transports::SockAddr::Parse(config_.admin.address.ToString()));
@@ -202,8 +238,13 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
         }
         *body = "not found; try /metrics\n";
         return 404;
-      });
+      },
+      {.post_handler = [this](std::string_view path, std::string* body, std::string*) {
+        return AdminAction(path, body);
+      }});
   if (!admin.ok()) {
+    health_group.StopAll();
+    health_group.Join();
     group.StopAll();
     group.Join();
     return admin.status();
@@ -222,12 +263,89 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
        {"mode", conf::ProxyModeName(config_.balancer.mode)},
        {"metrics", absl::StrCat("http://", admin_addr.ToString(), "/metrics")}});
 
-  const int sig = group.WaitForSignal(stop_after_ms);
+  health::SystemdNotifier notifier = health::SystemdNotifier::FromEnvironment();
+  if (absl::Status st = notifier.Notify(absl::StrCat("READY=1\nSTATUS=serving ", listen.size(),
+                                                     " listeners, ", backends.size(), " backends"));
+      !st.ok()) {
+    Log(LogLevel::kWarn, "systemd_notify", {{"error", st.ToString()}});
+  }
+
+  // The watchdog: every shard and the health thread must turn between two checks. systemd gets
+  // WATCHDOG=1 at half its WatchdogSec; without systemd the check still runs once a second, for
+  // the log and sipring_watchdog_stalls_total.
+  std::vector<health::Watchdog::Source> sources;
+  for (int i = 0; i < group.size(); ++i) {
+    sources.push_back({absl::StrCat("shard", i), [&group, i] { return group.shard(i).heartbeat(); }});
+  }
+  sources.push_back({"health", [&health_group] { return health_group.shard(0).heartbeat(); }});
+  health::Watchdog watchdog(std::move(sources));
+  const uint64_t watchdog_usec = health::SystemdNotifier::WatchdogUsecFromEnvironment();
+  const int64_t period_ms =
+      watchdog_usec > 0 ? std::max<int64_t>(100, int64_t(watchdog_usec / 2000)) : 1000;
+  const uint64_t start_ms = engine::Shard::NowMs();
+  int sig = 0;
+  std::vector<std::string> stalled;
+  while (sig == 0) {
+    int64_t wait = period_ms;
+    if (stop_after_ms >= 0) {
+      const int64_t left = stop_after_ms - int64_t(engine::Shard::NowMs() - start_ms);
+      if (left <= 0) {
+        sig = SIGTERM;
+        break;
+      }
+      wait = std::min(wait, left);
+    }
+    sig = engine::ShardGroup::WaitForSignalFor(wait);
+    if (sig != 0) break;
+    if (watchdog.Check(&stalled)) {
+      (void)notifier.Notify("WATCHDOG=1");
+    } else {
+      watchdog_stalls_.Add();
+      Log(LogLevel::kError, "watchdog_stall",
+          {{"stalled", absl::StrJoin(stalled, ",")},
+           {"action", notifier.enabled() ? "WATCHDOG=1 withheld: systemd will restart sipring"
+                                         : "none (not under systemd)"}});
+    }
+  }
   Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (void)notifier.Notify("STOPPING=1");
   (*admin)->Stop();
   group.Shutdown(sig, /*drain_ms=*/2000);
+  checker_.store(nullptr);
+  health_group.StopAll();
+  health_group.Join();
   Log(LogLevel::kInfo, "stopped");
   return absl::OkStatus();
+}
+
+int Daemon::AdminAction(std::string_view path, std::string* body) {
+  // /backends/NAME/drain or /backends/NAME/undrain
+  constexpr std::string_view kPrefix = "/backends/";
+  const size_t slash = path.rfind('/');
+  if (path.substr(0, kPrefix.size()) != kPrefix || slash < kPrefix.size()) {
+    *body = "actions: POST /backends/NAME/drain, POST /backends/NAME/undrain\n";
+    return 404;
+  }
+  const std::string_view name = path.substr(kPrefix.size(), slash - kPrefix.size());
+  const std::string_view action = path.substr(slash + 1);
+  if (action != "drain" && action != "undrain") {
+    *body = "unknown action; use drain or undrain\n";
+    return 404;
+  }
+  health::HealthChecker* checker = checker_.load();
+  for (size_t b = 0; b < shared_.backends.size(); ++b) {
+    if (shared_.backends[b].name != name) continue;
+    if (checker == nullptr) {
+      *body = "not running\n";
+      return 503;
+    }
+    checker->RequestDrain(b, action == "drain");
+    Log(LogLevel::kInfo, "operator", {{"backend", name}, {"action", action}});
+    *body = absl::StrCat(ToAbsl(action), " ", ToAbsl(name), ": applied within 100 ms\n");
+    return 200;
+  }
+  *body = absl::StrCat("no backend named ", ToAbsl(name), "\n");
+  return 404;
 }
 
 std::string Daemon::Metrics() const {
@@ -277,10 +395,63 @@ std::string Daemon::Metrics() const {
               {{"backend", shared_.backends[b].name}},
               sum_at(&sip::ProxyCounters::backend_requests, b));
   }
+  const health::HealthCounters& hc = *health_counters_;
   for (size_t b = 0; b < shared_.backends.size(); ++b) {
-    w.Gauge("sipring_backend_up", "1 when the balancer may choose the backend.",
-            {{"backend", shared_.backends[b].name}}, uint64_t{shared_.backend_up[b]});
+    const sip::BackendState st = states_->Get(b);
+    w.Gauge("sipring_backend_up", "1 when the balancer may give the backend new work.",
+            {{"backend", shared_.backends[b].name}}, uint64_t{sip::TakesNewWork(st)});
   }
+  for (size_t b = 0; b < shared_.backends.size(); ++b) {
+    for (size_t k = 0; k < sip::kBackendStateCount; ++k) {
+      const auto state = static_cast<sip::BackendState>(k);
+      w.Gauge("sipring_backend_state", "1 for the backend's current health state.",
+              {{"backend", shared_.backends[b].name}, {"state", sip::BackendStateName(state)}},
+              uint64_t{states_->Get(b) == state});
+    }
+  }
+  // Per backend health counters: {metric, help, label, member}.
+  const struct {
+    std::string_view name, help, label_key, label_value;
+    engine::Counter health::BackendHealthCounters::*member;
+  } per_backend[] = {
+      {"sipring_health_probes_total", "OPTIONS probes of each backend, by result.", "result", "ok",
+       &health::BackendHealthCounters::probes_ok},
+      {"sipring_health_probes_total", "OPTIONS probes of each backend, by result.", "result",
+       "failed", &health::BackendHealthCounters::probes_failed},
+      {"sipring_backend_transitions_total", "Backend state changes, by new state.", "to", "down",
+       &health::BackendHealthCounters::went_down},
+      {"sipring_backend_transitions_total", "Backend state changes, by new state.", "to", "up",
+       &health::BackendHealthCounters::went_up},
+      {"sipring_backend_passive_signals_total",
+       "Signals from the data path (503s, timeouts) that triggered an immediate probe.", "", "",
+       &health::BackendHealthCounters::passive_signals},
+  };
+  for (const auto& m : per_backend) {
+    for (size_t b = 0; b < shared_.backends.size(); ++b) {
+      const health::MetricLabel labels[] = {{"backend", shared_.backends[b].name},
+                                            {m.label_key, m.label_value}};
+      w.Counter(m.name, m.help, std::span(labels, m.label_key.empty() ? 1 : 2),
+                (hc.backends[b].*m.member).Get());
+    }
+  }
+  for (size_t b = 0; b < shared_.backends.size(); ++b) {
+    w.Gauge("sipring_backend_probe_rtt_seconds", "Round trip of the last answered probe.",
+                  {{"backend", shared_.backends[b].name}},
+                  double(hc.backends[b].last_rtt_us.Get()) / 1e6);
+  }
+  w.Gauge("sipring_self_probe_ok",
+          "1 when the last probe through sipring's own data path (listener, balancer, backend and "
+          "back) was answered by a backend in time.",
+          {}, hc.self_probe_ok.Get());
+  w.Counter("sipring_self_probes_total", "Probes through sipring's own data path, by result.",
+            {{"result", "ok"}}, hc.self_probe_successes.Get());
+  w.Counter("sipring_self_probes_total", "Probes through sipring's own data path, by result.",
+            {{"result", "failed"}}, hc.self_probe_failures.Get());
+  w.Gauge("sipring_self_probe_rtt_seconds", "Round trip of the last successful self probe.",
+                {}, double(hc.self_probe_rtt_us.Get()) / 1e6);
+  w.Counter("sipring_watchdog_stalls_total",
+            "Watchdog checks that found a shard or the health thread not turning.", {},
+            watchdog_stalls_.Get());
   for (size_t i = 0; i < counters_.size(); ++i) {
     const std::string shard = std::to_string(i);
     const sip::ProxyCounters& c = *counters_[i];
@@ -301,29 +472,30 @@ std::string Daemon::Metrics() const {
               "Time from the kernel receiving a message to sipring handing it to the kernel "
               "again (queueing in the socket included).",
               {}, hist);
-  // The kernel's own drop counters: a proxy that looks healthy while the kernel drops is not.
-  if (auto k = health::ReadKernelCounters("/proc"); k.ok()) {
+  // The kernel's own drop counters, read by the health thread once a second: a proxy that looks
+  // healthy while the kernel drops is not.
+  if (hc.kernel_read_ok.Get() != 0) {
     const struct {
       std::string_view name;
       std::string_view help;
-      uint64_t value;
+      const engine::Counter& value;
     } kernel[] = {
         {"sipring_kernel_tcp_listen_overflows_total", "TcpExt ListenOverflows: accept queue full.",
-         k->tcp_listen_overflows},
+         hc.tcp_listen_overflows},
         {"sipring_kernel_tcp_listen_drops_total", "TcpExt ListenDrops: SYNs dropped at a listener.",
-         k->tcp_listen_drops},
-        {"sipring_kernel_tcp_syncookies_sent_total", "TcpExt SyncookiesSent.", k->tcp_syncookies_sent},
-        {"sipring_kernel_tcp_syncookies_recv_total", "TcpExt SyncookiesRecv.", k->tcp_syncookies_recv},
+         hc.tcp_listen_drops},
+        {"sipring_kernel_tcp_syncookies_sent_total", "TcpExt SyncookiesSent.", hc.tcp_syncookies_sent},
+        {"sipring_kernel_tcp_syncookies_recv_total", "TcpExt SyncookiesRecv.", hc.tcp_syncookies_recv},
         {"sipring_kernel_tcp_syncookies_failed_total", "TcpExt SyncookiesFailed.",
-         k->tcp_syncookies_failed},
+         hc.tcp_syncookies_failed},
         {"sipring_kernel_tcp_timewait_overflow_total", "TcpExt TCPTimeWaitOverflow.",
-         k->tcp_timewait_overflow},
+         hc.tcp_timewait_overflow},
         {"sipring_kernel_udp_rcvbuf_errors_total",
-         "Udp RcvbufErrors: datagrams dropped, socket receive buffer full.", k->udp_rcvbuf_errors},
-        {"sipring_kernel_udp_sndbuf_errors_total", "Udp SndbufErrors.", k->udp_sndbuf_errors},
-        {"sipring_kernel_udp_in_errors_total", "Udp InErrors.", k->udp_in_errors},
+         "Udp RcvbufErrors: datagrams dropped, socket receive buffer full.", hc.udp_rcvbuf_errors},
+        {"sipring_kernel_udp_sndbuf_errors_total", "Udp SndbufErrors.", hc.udp_sndbuf_errors},
+        {"sipring_kernel_udp_in_errors_total", "Udp InErrors.", hc.udp_in_errors},
     };
-    for (const auto& c : kernel) w.Counter(c.name, c.help, {}, c.value);
+    for (const auto& c : kernel) w.Counter(c.name, c.help, {}, c.value.Get());
   }
   return w.Text();
 }

@@ -14,6 +14,7 @@
 //   return (*daemon)->Run(/*stop_after_ms=*/-1).ok() ? 0 : 1;
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -22,6 +23,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "conf/config.h"
+#include "health/health_checker.h"
+#include "sip/backend_state.h"
 #include "sip/proxy.h"
 
 namespace sipring::daemon {
@@ -44,6 +47,8 @@ class Daemon {
 
   // Prometheus text for /metrics.
   std::string Metrics() const;
+  // POST /backends/NAME/drain | /undrain: operator drain. Returns the HTTP status.
+  int AdminAction(std::string_view path, std::string* body);
 
  private:
   explicit Daemon(const conf::Config& config);
@@ -52,6 +57,14 @@ class Daemon {
   sip::ProxyShared shared_;
   std::vector<std::unique_ptr<sip::ProxyCounters>> counters_;
   uint32_t shards_ = 1;
+  // Health: the snapshot the shards read, one passive-signal queue per shard, the checker's
+  // counters. The checker itself lives on the health thread's shard (owned by Run).
+  std::unique_ptr<sip::BackendStates> states_;
+  std::vector<std::unique_ptr<sip::PassiveSignalQueue>> signals_;
+  std::unique_ptr<health::HealthCounters> health_counters_;
+  health::HealthOptions health_options_;
+  std::atomic<health::HealthChecker*> checker_{nullptr};
+  engine::Counter watchdog_stalls_;
 };
 
 }  // namespace sipring::daemon
