@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # the fuzz preset (libFuzzer)
   sip-tester                 # sipp: the real SIP peer of the integration tests and the demo
+  systemd                    # systemd-analyze: the unit file test verifies sipring.service
   curl                       # the quick-start demo reads sipring's /metrics
   valgrind                   # callgrind instruction counts for per-message costs
 )

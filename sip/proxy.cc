@@ -442,7 +442,11 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
       }
     }
     if (backend == kNoBackend) {
-      backend = balancer_.PickStateless(shared_.default_group, key, new_work_);
+      // In-dialog requests (and ACK, CANCEL) from peers that ignore Record-Route follow the
+      // Call-ID hash over the backends that still serve dialogs, so a draining backend keeps
+      // its calls; only new work is limited to the backends taking it.
+      backend = balancer_.PickStateless(shared_.default_group, key,
+                                        IsNewWork(msg, method) ? new_work_ : dialogs_);
     }
     if (backend == kNoBackend) {
       if (method != MethodIndex::kAck) {

@@ -110,6 +110,14 @@ uint16_t FreePort() {
 }
 
 std::optional<std::string> HttpGet(uint16_t port, const std::string& path, int timeout_ms) {
+  const HttpResult r = HttpRequest(port, "GET", path, timeout_ms);
+  if (r.status != 200) return std::nullopt;
+  return r.body;
+}
+
+HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& path,
+                       int timeout_ms) {
+  HttpResult out;
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -120,12 +128,13 @@ std::optional<std::string> HttpGet(uint16_t port, const std::string& path, int t
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     close(fd);
-    return std::nullopt;
+    return out;
   }
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const std::string req = method + " " + path +
+                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
   if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
     close(fd);
-    return std::nullopt;
+    return out;
   }
   std::string resp;
   char buf[65536];
@@ -135,12 +144,11 @@ std::optional<std::string> HttpGet(uint16_t port, const std::string& path, int t
     resp.append(buf, static_cast<size_t>(n));
   }
   close(fd);
-  if (resp.compare(0, 12, "HTTP/1.1 200") != 0 && resp.compare(0, 12, "HTTP/1.0 200") != 0) {
-    return std::nullopt;
-  }
   const size_t body = resp.find("\r\n\r\n");
-  if (body == std::string::npos) return std::nullopt;
-  return resp.substr(body + 4);
+  if (resp.compare(0, 5, "HTTP/") != 0 || resp.size() < 12 || body == std::string::npos) return out;
+  out.status = std::atoi(resp.c_str() + 9);
+  out.body = resp.substr(body + 4);
+  return out;
 }
 
 std::map<std::string, double> ParseMetrics(const std::string& text) {

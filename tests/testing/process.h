@@ -66,6 +66,13 @@ uint16_t FreePort();
 
 // GET http://127.0.0.1:port/path; the body, or nullopt on any failure or non-200 status.
 std::optional<std::string> HttpGet(uint16_t port, const std::string& path, int timeout_ms = 2000);
+// Any method, no request body; status 0 when the exchange failed.
+struct HttpResult {
+  int status = 0;
+  std::string body;
+};
+HttpResult HttpRequest(uint16_t port, const std::string& method, const std::string& path,
+                       int timeout_ms = 2000);
 
 // Prometheus text -> {"name{labels}": value}; HELP/TYPE lines skipped.
 std::map<std::string, double> ParseMetrics(const std::string& text);

@@ -1,0 +1,200 @@
+// End-to-end tests of health and supervision (issue: health, watchdog, systemd), on the real
+// daemon with real sipp backends and callers on loopback:
+//  - NotifiesSystemdAndFeedsWatchdog: READY=1 once listening, WATCHDOG=1 at half WATCHDOG_USEC,
+//    STOPPING=1 on SIGTERM, over a real NOTIFY_SOCKET (abstract unix datagram socket);
+//  - DetectsDeadBackendUnderLoad: a backend killed while calls flow is out of rotation within
+//    1 s (the default probe settings), the survivor never goes down, nothing more is sent to the
+//    dead one, and the self probe through the data path stays good;
+//  - OperatorDrainFinishesDialogs: POST /backends/b1/drain: dialogs already on b1 end there (their
+//    BYEs carry b1's Record-Route tag), new calls all go to b0; undrain brings b1 back;
+//  - RestartAfterSigkillAnswersAtOnce: SIGKILL, start again at once, time to the first answered
+//    request (the proxy's own 200, and a backend's 200 through the balancer). Prints the figures.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/integration/daemon_fixture.h"
+#include "tests/testing/loopback.h"
+#include "tests/testing/process.h"
+
+namespace sipring {
+namespace {
+
+using integration::DaemonTest;
+using testing::Process;
+using Clock = std::chrono::steady_clock;
+
+int64_t MsSince(Clock::time_point t0) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+std::string State(const std::string& backend, const std::string& state) {
+  return "sipring_backend_state{backend=\"" + backend + "\",state=\"" + state + "\"}";
+}
+
+TEST_F(DaemonTest, NotifiesSystemdAndFeedsWatchdog) {
+  const std::string name = "@sipring-notify-" + std::to_string(getpid());
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, name.data(), name.size());
+  addr.sun_path[0] = '\0';
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr),
+                 socklen_t(offsetof(sockaddr_un, sun_path) + name.size())),
+            0);
+  // The daemon inherits these, as it would from systemd.
+  setenv("NOTIFY_SOCKET", name.c_str(), 1);
+  setenv("WATCHDOG_USEC", "400000", 1);  // WATCHDOG=1 every 200 ms
+  Start("hash-call-id", {1, 1}, "shards = 2");
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+
+  std::vector<std::string> got;
+  auto receive = [&](int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return false;
+    char buf[512];
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n > 0) got.emplace_back(buf, size_t(n));
+    return n > 0;
+  };
+  const auto t0 = Clock::now();
+  while (MsSince(t0) < 1500 && receive(500)) {
+  }
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got[0].rfind("READY=1", 0), 0u) << got[0];
+  int watchdogs = 0;
+  for (const std::string& m : got) watchdogs += m == "WATCHDOG=1";
+  EXPECT_GE(watchdogs, 4) << "in 1.5 s at a 200 ms period";
+
+  daemon_->Signal(SIGTERM);
+  bool stopping = false;
+  while (!stopping && receive(2000)) stopping = got.back() == "STOPPING=1";
+  EXPECT_TRUE(stopping);
+  close(fd);
+}
+
+TEST_F(DaemonTest, DetectsDeadBackendUnderLoad) {
+  // The default probe settings, written out: detection within fall * interval + timeout = 800 ms.
+  Start("hash-call-id", {1, 1}, "shards = 2",
+        "[health]\ninterval_ms = 200\ntimeout_ms = 200\nrise = 2\nfall = 3\n"
+        "self_probe_interval_ms = 300\n");
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        auto m = Metrics();
+        return m[State("b0", "up")] == 1 && m[State("b1", "up")] == 1;
+      },
+      3000));
+  // Calls flow throughout: 300 calls/s for 8 s.
+  auto uac = StartUac({"-sn", "uac"}, 2400, 300, "uac");
+  testing::SleepMs(2500);
+  uas_[1]->Signal(SIGKILL);
+  const auto killed = Clock::now();
+  ASSERT_TRUE(testing::WaitFor([&] { return Metrics()[State("b1", "down")] == 1; }, 3000));
+  const int64_t detection_ms = MsSince(killed);
+  std::printf("[ figures  ] dead backend out of rotation after %lld ms under 300 calls/s\n",
+              static_cast<long long>(detection_ms));
+  EXPECT_LT(detection_ms, 1000);
+
+  // Nothing new reaches the dead backend once it is down.
+  const std::string b1 = "sipring_backend_requests_total{backend=\"b1\"}";
+  const double sent_to_b1 = Metrics()[b1];
+  testing::SleepMs(1000);
+  auto m = Metrics();
+  EXPECT_EQ(m[b1], sent_to_b1);
+  EXPECT_EQ(m["sipring_backend_transitions_total{backend=\"b0\",to=\"down\"}"], 0);
+  EXPECT_EQ(m["sipring_self_probe_ok"], 1);
+  EXPECT_GT(m["sipring_self_probes_total{result=\"ok\"}"], 0);
+  UacResult r = FinishUac(*uac, "uac");
+  std::printf("[ figures  ] calls: %ld ok, %ld failed (those on the dead backend while it was "
+              "being detected; stateless mode has no failover)\n",
+              r.counts.successful, r.counts.failed);
+  EXPECT_GT(r.counts.successful, 0);
+}
+
+TEST_F(DaemonTest, OperatorDrainFinishesDialogs) {
+  Start("hash-call-id", {1, 1}, "shards = 2");
+  const std::string b0 = "sipring_backend_requests_total{backend=\"b0\"}";
+  const std::string b1 = "sipring_backend_requests_total{backend=\"b1\"}";
+  // 200 calls at 100/s, each held 2 s: the drain lands while b1 holds dialogs.
+  auto held = StartUac({"-sf", Scenario("uac_routes.xml"), "-d", "2000"}, 200, 100, "held");
+  testing::SleepMs(1000);
+  EXPECT_EQ(testing::HttpRequest(admin_, "POST", "/backends/nobody/drain").status, 404);
+  EXPECT_EQ(testing::HttpRequest(admin_, "GET", "/backends/b1/drain").status, 404);
+  ASSERT_EQ(testing::HttpRequest(admin_, "POST", "/backends/b1/drain").status, 200);
+  ASSERT_TRUE(testing::WaitFor([&] { return Metrics()[State("b1", "draining")] == 1; }, 1000));
+  const double b1_at_drain = Metrics()[b1];
+  UacResult r = FinishUac(*held, "held");
+  EXPECT_EQ(r.counts.successful, 200) << r.log;
+  EXPECT_EQ(r.counts.failed, 0) << r.log;
+  EXPECT_GT(Metrics()[b1], b1_at_drain) << "the held dialogs' BYEs reached b1";
+
+  // New calls while draining: all on b0.
+  const double b1_before = Metrics()[b1], b0_before = Metrics()[b0];
+  r = RunUac({"-sf", Scenario("uac_routes.xml")}, 200, 200, "fresh");
+  EXPECT_EQ(r.counts.successful, 200) << r.log;
+  EXPECT_EQ(Metrics()[b1], b1_before);
+  EXPECT_EQ(Metrics()[b0], b0_before + 200 * 3);  // INVITE, ACK, BYE
+
+  ASSERT_EQ(testing::HttpRequest(admin_, "POST", "/backends/b1/undrain").status, 200);
+  ASSERT_TRUE(testing::WaitFor([&] { return Metrics()[State("b1", "up")] == 1; }, 1000));
+  // Every call each UAS saw ended well: no BYE of a held dialog went astray.
+  const std::vector<long> calls = UasCalls();
+  EXPECT_EQ(calls[0] + calls[1], 400);
+}
+
+TEST_F(DaemonTest, RestartAfterSigkillAnswersAtOnce) {
+  Start("hash-call-id", {1, 1}, "shards = 2");
+  // Send OPTIONS every 2 ms until a 200 arrives: to the proxy itself (no user part), or through
+  // the balancer to a backend (user part). Returns ms from `t0`, or -1 after 5 s.
+  auto first_answer = [&](bool through_backend, Clock::time_point t0) -> int64_t {
+    const int fd = testing::MakeUdpClient(AF_INET, 2);
+    const std::string user = through_backend ? "someone@" : "";
+    int n = 0;
+    while (MsSince(t0) < 5000) {
+      ++n;
+      const std::string m =
+          "OPTIONS sip:" + user + "127.0.0.1:" + std::to_string(port_) +
+          " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKrestart" + std::to_string(n) +
+          ";rport\r\nMax-Forwards: 70\r\nTo: <sip:" + user + "127.0.0.1>\r\n"
+          "From: <sip:t@127.0.0.1>;tag=r\r\nCall-ID: restart" + std::to_string(n) +
+          "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+      if (StatusOf(RoundTrip(fd, m)) == 200) {
+        close(fd);
+        return MsSince(t0);
+      }
+    }
+    close(fd);
+    return -1;
+  };
+  ASSERT_GE(first_answer(true, Clock::now()), 0) << "no backend answers through the proxy";
+
+  const std::vector<std::string> argv = {SIPRING_BINARY, "-c", dir_.path() + "/sipring.toml",
+                                         "--run-seconds", "120"};
+  daemon_->Signal(SIGKILL);
+  ASSERT_TRUE(daemon_->Wait(5000).has_value());
+  const auto killed = Clock::now();
+  daemon_ = std::make_unique<Process>(argv, dir_.path() + "/sipring2.log");
+  const int64_t own = first_answer(false, killed);
+  const int64_t via_backend = first_answer(true, killed);
+  std::printf("[ figures  ] restart after SIGKILL: first answer from sipring after %lld ms, "
+              "first answer from a backend through it after %lld ms\n",
+              static_cast<long long>(own), static_cast<long long>(via_backend));
+  ASSERT_GE(own, 0) << daemon_->Output();
+  ASSERT_GE(via_backend, 0) << daemon_->Output();
+  EXPECT_LT(own, 1000);
+  EXPECT_LT(via_backend, 1000);
+}
+
+}  // namespace
+}  // namespace sipring
