@@ -460,6 +460,7 @@ void ReadLimits(TableReader& r, LimitsConfig& l) {
   r.Integer("max_message_size", 512, 1 << 20, &l.max_message_size);
   r.Integer("max_headers", 8, 1024, &l.max_headers);
   r.Integer("max_header_length", 64, 65535, &l.max_header_length);
+  r.Integer("max_connections", 1, 1000000, &l.max_connections);
   if (r.Ok("max_message_size") && r.Ok("max_header_length") &&
       l.max_header_length > l.max_message_size) {
     r.Error(r.Has("max_header_length") ? "max_header_length" : "max_message_size",

@@ -191,7 +191,8 @@ struct TransactionsConfig {
   bool operator==(const TransactionsConfig&) const = default;
 };
 
-// [limits]: parser limits; a message beyond them gets 513 / 400 and is counted.
+// [limits]: parser limits (a message beyond them gets 513 / 400 and is counted) and the
+// connection limit.
 struct LimitsConfig {
   // Largest message accepted on a stream transport. UDP is also capped by engine.buffer_size.
   std::uint32_t max_message_size = 65535;
@@ -199,6 +200,10 @@ struct LimitsConfig {
   std::uint32_t max_headers = 128;
   // Bytes in one header field (name + value); <= max_message_size.
   std::uint32_t max_header_length = 8192;
+  // TCP/TLS connections accepted by all shards together (UDP has none). Each holds a file
+  // descriptor, so `sipring doctor` checks it against the fd limit now; the TCP transport will
+  // enforce it (a connection beyond it is refused). 1..1000000.
+  std::uint32_t max_connections = 10000;
 
   bool operator==(const LimitsConfig&) const = default;
 };
