@@ -13,6 +13,7 @@
 #include "tests/testing/fake_proc.h"
 #include "tests/testing/loopback.h"
 #include "tests/testing/process.h"
+#include "transports/ephemeral_ports.h"
 
 #ifndef SIPRING_BINARY
 #error "SIPRING_BINARY must name the sipring executable (set in tests/tools/CMakeLists.txt)"
@@ -407,6 +408,21 @@ TEST(SipringCliTest, RunSecondsStartsAndStopsByItself) {
             std::string::npos)
       << started;
   EXPECT_NE(out.find("event=stopped"), std::string::npos) << out;
+
+  // The host check ran before "started": FreePort() hands out an ephemeral port, so unless this
+  // host reserves it the daemon must have warned about it, with the fix.
+  const absl::StatusOr<transports::EphemeralPorts> ports =
+      transports::EphemeralPorts::Read("/proc");
+  ASSERT_TRUE(ports.ok()) << ports.status();
+  const std::string warned = LineContaining(out, " check=ip_local_port_range ");
+  if (ports->MayTake(listen)) {
+    ASSERT_NE(warned, "") << out;
+    EXPECT_NE(warned.find("level=warn event=host_check"), std::string::npos) << warned;
+    EXPECT_NE(warned.find("net.ipv4.ip_local_reserved_ports="), std::string::npos) << warned;
+    EXPECT_LT(out.find(warned), out.find(started)) << out;
+  } else {
+    EXPECT_EQ(warned, "") << out;
+  }
 }
 
 }  // namespace

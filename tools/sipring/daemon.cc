@@ -17,6 +17,7 @@
 #include "health/kernel_counters.h"
 #include "health/metrics.h"
 #include "sip/uri.h"
+#include "tools/sipring/doctor.h"
 
 namespace sipring::daemon {
 namespace {
@@ -214,6 +215,7 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
   for (const auto& a : shared_.listen) listen.push_back(absl::StrCat("udp:", a.ToString()));
   std::vector<std::string> backends;
   for (const auto& b : shared_.backends) backends.push_back(b.address.ToString());
+  LogHostFindings(config_);  // kernel limits bite silently; say so once, before "started"
   Log(LogLevel::kInfo, "started",
       {{"shards", shards_},
        {"listen", absl::StrJoin(listen, ",")},
