@@ -40,7 +40,7 @@ class EphemeralPorts {
   static absl::StatusOr<EphemeralPorts> Read(const std::string& proc_root);
 
   // From the files' text: "32768\t60999\n" and "5060,8000-8010\n". InvalidArgumentError naming
-  // the part that does not parse (a port outside 1..65535, a range whose ends are reversed).
+  // the part that does not parse (a port above 65535, a range whose ends are reversed).
   static absl::StatusOr<EphemeralPorts> Parse(std::string_view range_text,
                                               std::string_view reserved_text);
 
