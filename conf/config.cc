@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <thread>
 #include <sstream>
 #include <tuple>
 #include <utility>
@@ -460,6 +461,7 @@ void ReadLimits(TableReader& r, LimitsConfig& l) {
   r.Integer("max_message_size", 512, 1 << 20, &l.max_message_size);
   r.Integer("max_headers", 8, 1024, &l.max_headers);
   r.Integer("max_header_length", 64, 65535, &l.max_header_length);
+  r.Integer("max_connections", 1, 1000000, &l.max_connections);
   if (r.Ok("max_message_size") && r.Ok("max_header_length") &&
       l.max_header_length > l.max_message_size) {
     r.Error(r.Has("max_header_length") ? "max_header_length" : "max_message_size",
@@ -968,6 +970,10 @@ std::vector<std::string> KnownKeysForTest() {
   const LoadOptions options;
   (void)Load(in, "<known-keys>", options, &keys);
   return {keys.begin(), keys.end()};
+}
+
+std::uint32_t EffectiveShards(const EngineConfig& engine) {
+  return engine.shards != 0 ? engine.shards : std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace sipring::conf

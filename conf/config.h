@@ -119,6 +119,8 @@ struct EngineConfig {
   bool operator==(const EngineConfig&) const = default;
 };
 inline constexpr std::uint32_t kMaxShards = 1024;
+// The shard count the daemon runs: `shards`, or one per online CPU when it is 0.
+std::uint32_t EffectiveShards(const EngineConfig& engine);
 
 // One [[listen]] entry: a socket the proxy accepts SIP on (bound once per shard, SO_REUSEPORT).
 struct ListenConfig {
@@ -191,7 +193,8 @@ struct TransactionsConfig {
   bool operator==(const TransactionsConfig&) const = default;
 };
 
-// [limits]: parser limits; a message beyond them gets 513 / 400 and is counted.
+// [limits]: parser limits (a message beyond them gets 513 / 400 and is counted) and the
+// connection limit.
 struct LimitsConfig {
   // Largest message accepted on a stream transport. UDP is also capped by engine.buffer_size.
   std::uint32_t max_message_size = 65535;
@@ -199,6 +202,10 @@ struct LimitsConfig {
   std::uint32_t max_headers = 128;
   // Bytes in one header field (name + value); <= max_message_size.
   std::uint32_t max_header_length = 8192;
+  // TCP/TLS connections accepted by all shards together (UDP has none). Each holds a file
+  // descriptor, so `sipring doctor` checks it against the fd limit now; the TCP transport will
+  // enforce it (a connection beyond it is refused). 1..1000000.
+  std::uint32_t max_connections = 10000;
 
   bool operator==(const LimitsConfig&) const = default;
 };

@@ -1,14 +1,17 @@
 #include "transports/socket_options.h"
 
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "engine/status.h"
+#include "transports/ephemeral_ports.h"
 
 namespace sipring::transports {
 namespace {
@@ -32,15 +35,12 @@ void SetBuffer(int fd, int opt, int want, const char* name, const char* sysctl,
 void CheckPortRange(const SockAddr& bound, const SocketOptions& o,
                     std::vector<std::string>* warnings) {
   if (!warnings || bound.port() == 0) return;
-  std::ifstream f(o.proc_root + "/sys/net/ipv4/ip_local_port_range");
-  long lo = 0, hi = 0;
-  if (!(f >> lo >> hi)) return;
-  if (bound.port() >= lo && bound.port() <= hi) {
-    warnings->push_back(absl::StrCat(
-        "listening port ", bound.port(), " is inside net.ipv4.ip_local_port_range (", lo, "-", hi,
-        "): an outgoing connection may take it while sipring restarts; add it to "
-        "net.ipv4.ip_local_reserved_ports"));
-  }
+  const absl::StatusOr<EphemeralPorts> ports = EphemeralPorts::Read(o.proc_root);
+  if (!ports.ok() || !ports->MayTake(bound.port())) return;
+  warnings->push_back(absl::StrCat(
+      "listening port ", bound.port(), " is inside net.ipv4.ip_local_port_range (",
+      ports->RangeText(), "): an outgoing connection may take it while sipring restarts; "
+      "reserve it with ", ports->ReserveCommand({bound.port()})));
 }
 
 absl::StatusOr<int> OpenBound(const SockAddr& addr, int type, const SocketOptions& o,
@@ -75,10 +75,32 @@ absl::StatusOr<int> OpenBound(const SockAddr& addr, int type, const SocketOption
 }  // namespace
 
 long ReadSysctl(const std::string& proc_root, const char* path) {
-  std::ifstream f(proc_root + "/" + path);
+  const absl::StatusOr<std::string> text = ReadProcFile(proc_root, path);
   long v = -1;
-  if (!(f >> v)) return -1;
+  if (!text.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &v)) return -1;
   return v;
+}
+
+absl::StatusOr<std::string> ReadProcFile(const std::string& proc_root, std::string_view path) {
+  const std::string full = absl::StrCat(proc_root, "/", ToAbsl(path));
+  const int fd = open(full.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, full);
+  // Proc files report size 0, so read until end of file rather than by st_size.
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      close(fd);
+      return ErrnoStatus(err, full);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return text;
 }
 
 absl::StatusOr<int> OpenUdpSocket(const SockAddr& addr, const SocketOptions& options,

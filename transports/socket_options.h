@@ -5,7 +5,8 @@
 // configurable SO_RCVBUF/SO_SNDBUF and listen backlog checked against the kernel's limits
 // (net.core.rmem_max / wmem_max / somaxconn: the kernel silently clamps, so we read back what we
 // got and warn), TCP_NODELAY on streams, and a warning when a listening port sits inside
-// net.ipv4.ip_local_port_range (an ephemeral connect may take it while we restart).
+// net.ipv4.ip_local_port_range and is not in ip_local_reserved_ports (an ephemeral connect may
+// take it while we restart; the rule is EphemeralPorts::MayTake, shared with `sipring doctor`).
 //
 // Thread-safety: plain functions; call from the thread that will own the socket.
 //
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -46,5 +48,9 @@ absl::StatusOr<int> OpenTcpListener(const SockAddr& addr, const SocketOptions& o
 
 // Reads an integer sysctl under proc_root ("sys/net/core/rmem_max"); -1 if unreadable.
 long ReadSysctl(const std::string& proc_root, const char* path);
+
+// The whole text of a file under proc_root ("sys/kernel/osrelease", "self/limits"). The error
+// (NotFoundError, PermissionDeniedError, ...) names the full path and the reason.
+absl::StatusOr<std::string> ReadProcFile(const std::string& proc_root, std::string_view path);
 
 }  // namespace sipring::transports

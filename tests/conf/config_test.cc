@@ -89,6 +89,7 @@ TEST(ConfigTest, KnownKeysCoverEverySection) {
   for (const char* want :
        {"engine.shards", "engine.ring_entries", "listen.address", "listen.tls_key", "backend.uri",
         "backend.name", "balancer.retry_after_s", "transactions.t4_ms", "limits.max_headers",
+        "limits.max_connections",
         "health.self_probe_interval_ms", "admin.address", "log.level"}) {
     EXPECT_NE(std::find(keys.begin(), keys.end(), want), keys.end()) << want;
   }
@@ -142,6 +143,9 @@ mode = "stateless"
 failover_codes = [500, 503, 603]
 retry_after_s = 30
 
+[limits]
+max_connections = 1000000
+
 [health]
 alive_codes = [200]
 
@@ -175,6 +179,7 @@ level = "debug"
   EXPECT_EQ(config->balancer.mode, ProxyMode::kStateless);
   EXPECT_EQ(config->balancer.failover_codes, (std::vector<int>{500, 503, 603}));
   EXPECT_EQ(config->balancer.retry_after_s, std::chrono::seconds(30));
+  EXPECT_EQ(config->limits.max_connections, 1000000u);
   EXPECT_EQ(config->health.alive_codes, (std::vector<int>{200}));
   EXPECT_EQ(config->admin.address.ToString(), "[::1]:9100");
   EXPECT_EQ(config->log.level, LogLevel::kDebug);
@@ -333,6 +338,12 @@ std::vector<BadCase> BadCases() {
        "[transactions] t2_ms: t2_ms (100) must be at least t1_ms (500)"},
       {"HeaderLongerThanMessage", base + "[limits]\nmax_message_size = 1024\nmax_header_length = 2048\n", 7,
        "[limits] max_header_length: max_header_length (2048) must not exceed max_message_size (1024)"},
+      {"MaxConnectionsZero", base + "[limits]\nmax_connections = 0\n", 6,
+       "[limits] max_connections: must be between 1 and 1000000 (got 0)"},
+      {"MaxConnectionsAbsurd", base + "[limits]\nmax_connections = 1000001\n", 6,
+       "[limits] max_connections: must be between 1 and 1000000 (got 1000001)"},
+      {"MaxConnectionsString", base + "[limits]\nmax_connections = \"lots\"\n", 6,
+       "[limits] max_connections: must be an integer (got string \"lots\")"},
       {"HealthTimeoutOverInterval", base + "[health]\ninterval_ms = 1000\ntimeout_ms = 2000\n", 7,
        "[health] timeout_ms: timeout_ms (2000) must not exceed interval_ms (1000)"},
       {"AliveCodeDuplicate", base + "[health]\nalive_codes = [200, 200]\n", 6,

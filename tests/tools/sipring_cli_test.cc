@@ -10,8 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/testing/fake_proc.h"
 #include "tests/testing/loopback.h"
 #include "tests/testing/process.h"
+#include "transports/ephemeral_ports.h"
 
 #ifndef SIPRING_BINARY
 #error "SIPRING_BINARY must name the sipring executable (set in tests/tools/CMakeLists.txt)"
@@ -82,7 +84,7 @@ TEST(SipringCliTest, HelpListsTheFlags) {
   ASSERT_EQ(r.rc, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("usage: sipring"), std::string::npos) << r.out;
   for (const char* flag : {"-c", "--check-config", "--print-default-config", "--run-seconds",
-                           "--version", "--help"}) {
+                           "--version", "--help", "doctor", "--proc-root"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from\n" << r.out;
   }
   EXPECT_EQ(r.err, "");
@@ -242,6 +244,134 @@ TEST(SipringCliTest, EveryErrorOfAFileIsReportedAtOnceInLineOrder) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// sipring doctor against a fake /proc: exit 0 with nothing to fix, 1 with the sysctl named.
+
+// One udp listener on 5060 (outside the fake's ephemeral range) asking for 1 MiB buffers.
+std::string DoctorConfig(const testing::TempDir& dir) {
+  return dir.Write("doctor.toml", "[engine]\nshards = 2\n"
+                                  "[[listen]]\naddress = \"127.0.0.1:5060\"\n"
+                                  "rcvbuf = 1048576\nsndbuf = 1048576\n" +
+                                      std::string(kBackend));
+}
+
+TEST(SipringDoctorTest, NothingToFixExitsZero) {
+  testing::TempDir dir;
+  testing::FakeProc proc;
+  const std::string config = DoctorConfig(dir);
+  const CliResult r = RunSipring(dir, {"doctor", "--proc-root", proc.root(), "-c", config});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(LineStartingWith(r.out, "OK    kernel: Linux 6.1.0-18-amd64 >= 6.1"),
+            "OK    kernel: Linux 6.1.0-18-amd64 >= 6.1")
+      << r.out;
+  EXPECT_NE(
+      LineStartingWith(r.out, "OK    rmem_max: 4194304 >= rcvbuf 1048576 of udp:127.0.0.1:5060"),
+      "")
+      << r.out;
+  EXPECT_EQ(LineContaining(r.out, "WARN"), "") << r.out;
+  EXPECT_EQ(LineStartingWith(r.out, "sipring doctor: "),
+            "sipring doctor: " + config + " on " + proc.root() + ": 7 ok, 0 warn, 0 error")
+      << r.out;
+}
+
+TEST(SipringDoctorTest, EachProblemExitsOneNamingItsFix) {
+  testing::TempDir dir;
+  const std::string config = DoctorConfig(dir);
+  struct Case {
+    std::string file, text;
+    std::string line;  // the start of the output line expected
+  };
+  const std::vector<Case> cases = {
+      {"sys/net/core/rmem_max", "212992\n",
+       "WARN  rmem_max: 212992 < rcvbuf 1048576 of udp:127.0.0.1:5060 -> "
+       "sysctl -w net.core.rmem_max=1048576"},
+      {"sys/net/core/wmem_max", "212992\n",
+       "WARN  wmem_max: 212992 < sndbuf 1048576 of udp:127.0.0.1:5060 -> "
+       "sysctl -w net.core.wmem_max=1048576"},
+      {"sys/net/ipv4/ip_local_port_range", "1024\t65535\n",
+       "WARN  ip_local_port_range: port 5060 of udp:127.0.0.1:5060 is inside the ephemeral range "
+       "1024-65535 and not reserved"},
+      {"sys/kernel/osrelease", "5.15.0-91-generic\n",
+       "ERROR kernel: Linux 5.15.0-91-generic < 6.0"},
+      {"sys/kernel/io_uring_disabled", "2\n",
+       "ERROR io_uring_disabled: 2: io_uring is disabled for every process"},
+  };
+  for (const Case& c : cases) {
+    testing::FakeProc proc;
+    proc.Set(c.file, c.text);
+    const CliResult r = RunSipring(dir, {"doctor", "-c", config, "--proc-root", proc.root()});
+    EXPECT_EQ(r.rc, 1) << c.file << "\n" << r.out << r.err;
+    EXPECT_NE(LineStartingWith(r.out, c.line), "")
+        << "no line starting with\n" << c.line << "\nin\n" << r.out;
+  }
+  // The port fix, whole: reserve 5060 and keep what was reserved.
+  testing::FakeProc proc;
+  proc.Set("sys/net/ipv4/ip_local_port_range", "1024\t65535\n");
+  proc.Set("sys/net/ipv4/ip_local_reserved_ports", "8000-8010\n");
+  const CliResult r = RunSipring(dir, {"doctor", "-c", config, "--proc-root", proc.root()});
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  const std::string line = LineStartingWith(r.out, "WARN  ip_local_port_range:");
+  EXPECT_NE(line.find(" -> sysctl -w net.ipv4.ip_local_reserved_ports=8000-8010,5060"),
+            std::string::npos)
+      << line;
+  EXPECT_NE(LineStartingWith(r.out, "sipring doctor: "), "") << r.out;
+  EXPECT_NE(r.out.find(": 6 ok, 1 warn, 0 error\n"), std::string::npos) << r.out;
+}
+
+TEST(SipringDoctorTest, WithoutAConfigChecksTheBuiltInDefault) {
+  testing::TempDir dir;
+  testing::FakeProc proc;
+  const CliResult r = RunSipring(dir, {"doctor", "--proc-root", proc.root()});
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  // The default's udp listener, and no buffer checks since it sets none.
+  EXPECT_NE(LineStartingWith(r.out, "OK    ip_local_port_range: port 5060 of udp:127.0.0.1:5060 is "
+                                    "outside the ephemeral range 32768-60999"),
+            "")
+      << r.out;
+  EXPECT_EQ(LineContaining(r.out, "rmem_max"), "") << r.out;
+  EXPECT_NE(LineStartingWith(r.out, "sipring doctor: <built-in default> on " + proc.root()), "")
+      << r.out;
+}
+
+TEST(SipringDoctorTest, ConfigErrorExitsTwo) {
+  testing::TempDir dir;
+  testing::FakeProc proc;
+  const std::string path = dir.Write("bad.toml", "[limits]\nmax_connections = 0\n" +
+                                                     std::string(kListen) + kBackend);
+  const CliResult r = RunSipring(dir, {"doctor", "-c", path, "--proc-root", proc.root()});
+  ASSERT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(LineStartingWith(r.err, path + ":2: [limits] max_connections: must be between 1 and "
+                                           "1000000 (got 0)"),
+            "")
+      << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(SipringDoctorTest, RefusesFlagsThatRunTheDaemon) {
+  testing::TempDir dir;
+  for (const char* flag : {"--run-seconds", "--check-config", "--bogus"}) {
+    const CliResult r = RunSipring(dir, {"doctor", flag, "1"});
+    EXPECT_EQ(r.rc, 2) << flag << r.out << r.err;
+    EXPECT_NE(r.err.find(std::string("doctor: unknown argument ") + flag), std::string::npos)
+        << r.err;
+  }
+  // And --proc-root belongs to doctor alone.
+  const CliResult r = RunSipring(dir, {"--proc-root", "/proc"});
+  EXPECT_EQ(r.rc, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("unknown argument --proc-root"), std::string::npos) << r.err;
+}
+
+TEST(SipringDoctorTest, RealProcExitStatusMatchesItsFindings) {
+  testing::TempDir dir;
+  const CliResult r = RunSipring(dir, {"doctor"});
+  ASSERT_TRUE(r.rc == 0 || r.rc == 1) << r.out << r.err;
+  EXPECT_NE(LineStartingWith(r.out, "sipring doctor: <built-in default> on /proc: "), "") << r.out;
+  const bool problem =
+      LineStartingWith(r.out, "WARN ") != "" || LineStartingWith(r.out, "ERROR ") != "";
+  EXPECT_EQ(*r.rc, problem ? 1 : 0) << r.out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // A real run on free loopback ports that stops by itself.
 
 TEST(SipringCliTest, RunSecondsStartsAndStopsByItself) {
@@ -278,6 +408,21 @@ TEST(SipringCliTest, RunSecondsStartsAndStopsByItself) {
             std::string::npos)
       << started;
   EXPECT_NE(out.find("event=stopped"), std::string::npos) << out;
+
+  // The host check ran before "started": FreePort() hands out an ephemeral port, so unless this
+  // host reserves it the daemon must have warned about it, with the fix.
+  const absl::StatusOr<transports::EphemeralPorts> ports =
+      transports::EphemeralPorts::Read("/proc");
+  ASSERT_TRUE(ports.ok()) << ports.status();
+  const std::string warned = LineContaining(out, " check=ip_local_port_range ");
+  if (ports->MayTake(listen)) {
+    ASSERT_NE(warned, "") << out;
+    EXPECT_NE(warned.find("level=warn event=host_check"), std::string::npos) << warned;
+    EXPECT_NE(warned.find("net.ipv4.ip_local_reserved_ports="), std::string::npos) << warned;
+    EXPECT_LT(out.find(warned), out.find(started)) << out;
+  } else {
+    EXPECT_EQ(warned, "") << out;
+  }
 }
 
 }  // namespace

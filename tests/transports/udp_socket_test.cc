@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "engine/shard.h"
 #include "tests/testing/loopback.h"
+#include "tests/testing/process.h"
 #include "tools/echo/echo_server.h"
 
 namespace sipring::transports {
@@ -143,6 +146,38 @@ TEST(SocketOptionsTest, WarnsWhenBufferClampedAndPortInEphemeralRange) {
   }
   EXPECT_TRUE(clamped);
   EXPECT_TRUE(range);
+}
+
+TEST(SocketOptionsTest, NoPortRangeWarningWhenThePortIsReserved) {
+  // The same ephemeral range, but ip_local_reserved_ports lists our port inside a range: the
+  // kernel will not hand it to a connect, so there is nothing to warn about.
+  testing::TempDir dir;
+  std::filesystem::create_directories(dir.path() + "/sys/net/ipv4");
+  dir.Write("sys/net/ipv4/ip_local_port_range", "1024\t65535\n");
+  int probe = testing::MakeUdpClient(AF_INET);
+  sockaddr_in sa{};
+  socklen_t len = sizeof(sa);
+  getsockname(probe, reinterpret_cast<sockaddr*>(&sa), &len);
+  close(probe);
+  const uint16_t port = ntohs(sa.sin_port);
+  const auto bind_warnings = [&]() {
+    std::vector<std::string> warnings;
+    auto fd = OpenUdpSocket(SockAddr::Loopback4(port), {.proc_root = dir.path()}, &warnings);
+    EXPECT_TRUE(fd.ok()) << fd.status();
+    if (fd.ok()) close(*fd);
+    return warnings;
+  };
+  dir.Write("sys/net/ipv4/ip_local_reserved_ports", "80," + std::to_string(port - 1) + "-" +
+                                                        std::to_string(port + 1) + "\n");
+  EXPECT_EQ(bind_warnings(), std::vector<std::string>{});
+  // Reserving some other port leaves ours exposed, and the fix keeps the other one reserved.
+  dir.Write("sys/net/ipv4/ip_local_reserved_ports", "80\n");
+  const std::vector<std::string> warnings = bind_warnings();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("sysctl -w net.ipv4.ip_local_reserved_ports=80," +
+                             std::to_string(port)),
+            std::string::npos)
+      << warnings[0];
 }
 
 }  // namespace

@@ -68,12 +68,12 @@ EOF
 b0_pid=$(start_uas $B0 b0); PIDS+=("$b0_pid")
 b1_pid=$(start_uas $B1 b1); PIDS+=("$b1_pid")
 sleep 0.5
-"$BIN" -c "$DIR/sipring.toml" --run-seconds $((DURATION + 30)) >"$DIR/sipring.log" 2>&1 &
+"$BIN" -c "$DIR/sipring.toml" --run-seconds $((DURATION + 60)) >"$DIR/sipring.log" 2>&1 &
 PIDS+=("$!")
 sleep 1.5
 
 (cd "$DIR" && exec sipp 127.0.0.1:$LISTEN -sn uac -i 127.0.0.1 -r "$RATE" -m $((RATE * DURATION)) \
-  -l $((RATE * 4)) -timeout "$((DURATION + 20))s" -nostdin -trace_screen -screen_file "$DIR/uac.screen" \
+  -l $((RATE * 4)) -recv_timeout 10000 -nostdin -trace_screen -screen_file "$DIR/uac.screen" \
   >"$DIR/uac.log" 2>&1) &
 uac_pid=$!
 PIDS+=("$uac_pid")
@@ -93,12 +93,18 @@ while [ $(( $(now_ms) - start )) -lt $(( (DURATION - KILL_EVERY / 2) * 1000 )) ]
   sleep 1
   b1_pid=$(start_uas $B1 b1); PIDS+=("$b1_pid")
 done
-wait "$uac_pid" || true
+# The UAC has made its calls by now; SIGUSR1 ends it once its last calls end (a call lost with
+# b1 fails after -recv_timeout), and writes its final screen.
+sleep 2
+kill -USR1 "$uac_pid" 2>/dev/null || true
+for _ in $(seq 1 300); do kill -0 "$uac_pid" 2>/dev/null || break; sleep 0.1; done
+kill -9 "$uac_pid" 2>/dev/null || true
+wait "$uac_pid" 2>/dev/null || true
 kill -TERM "${PIDS[2]}" 2>/dev/null || true
 sleep 2.5
 
 # Pair each kill with the first b1 down logged after it.
-mapfile -t downs < <(grep 'backend=b1 state=down' "$DIR/sipring.log" |
+mapfile -t downs < <( (grep 'backend=b1 state=down' "$DIR/sipring.log" || true) |
   sed -E 's/^ts=([^ ]+) .*/\1/' | while read -r ts; do date -d "$ts" +%s%3N; done)
 detections=()
 for k in "${kills[@]}"; do
@@ -112,8 +118,8 @@ sorted=$(printf '%s\n' "${detections[@]}" | sort -n)
 n=${#detections[@]}
 p50=$(echo "$sorted" | sed -n "$(( (n + 1) / 2 ))p")
 max=$(echo "$sorted" | tail -1)
-ok=$(grep -E 'Successful call' "$DIR/uac.screen" | awk -F'|' '{print $3}' | tr -d ' ' | tail -1)
-failed=$(grep -E 'Failed call' "$DIR/uac.screen" | awk -F'|' '{print $3}' | tr -d ' ' | tail -1)
+ok=$( (grep -E 'Successful call' "$DIR/uac.screen" || true) | awk -F'|' '{print $3}' | tr -d ' ' | tail -1)
+failed=$( (grep -E 'Failed call' "$DIR/uac.screen" || true) | awk -F'|' '{print $3}' | tr -d ' ' | tail -1)
 echo "kills: ${#kills[@]}  detected: $n  detection ms p50: ${p50:-n/a}  max: ${max:-n/a}"
 echo "all detections (ms): $(echo "$sorted" | tr '\n' ' ')"
 echo "false downs: $false_downs (b0 downs: $b0_downs)"

@@ -19,6 +19,7 @@
 #include "health/systemd_notify.h"
 #include "health/watchdog.h"
 #include "sip/uri.h"
+#include "tools/sipring/doctor.h"
 
 namespace sipring::daemon {
 namespace {
@@ -160,9 +161,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const conf::Config& confi
   s.endpoint_quota = config.engine.endpoint_quota;
   s.instance_id = RandomInstanceId();
 
-  d->shards_ = config.engine.shards != 0
-                   ? config.engine.shards
-                   : std::max(1u, std::thread::hardware_concurrency());
+  d->shards_ = conf::EffectiveShards(config.engine);
   for (uint32_t i = 0; i < d->shards_; ++i) {
     d->counters_.push_back(std::make_unique<sip::ProxyCounters>(s.backends.size()));
     // Passive signals are rate-limited per backend at the shard (one per 100 ms), so a few slots
@@ -255,6 +254,7 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
   for (const auto& a : shared_.listen) listen.push_back(absl::StrCat("udp:", a.ToString()));
   std::vector<std::string> backends;
   for (const auto& b : shared_.backends) backends.push_back(b.address.ToString());
+  LogHostFindings(config_);  // kernel limits bite silently; say so once, before "started"
   Log(LogLevel::kInfo, "started",
       {{"shards", shards_},
        {"listen", absl::StrJoin(listen, ",")},
