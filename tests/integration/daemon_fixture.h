@@ -82,7 +82,7 @@ class DaemonTest : public ::testing::Test {
       cfg += "[[backend]]\nuri = \"sip:127.0.0.1:" + std::to_string(p) + "\"\nname = \"b" +
              std::to_string(i) + "\"\nweight = " + std::to_string(weights[i]) + "\n";
       uas_.push_back(std::make_unique<Process>(
-          std::vector<std::string>{sipp_, "-sf", Scenario("uas_rr.xml"), "-i", "127.0.0.1", "-p", std::to_string(p),
+          std::vector<std::string>{sipp_, "-sf", Scenario(uas_scenario_), "-i", "127.0.0.1", "-p", std::to_string(p),
                                    "-nostdin", "-aa", "-trace_screen", "-screen_file",
                                    dir_.path() + "/uas" + std::to_string(i) + ".screen"},
           dir_.path() + "/uas" + std::to_string(i) + ".log"));
@@ -199,6 +199,8 @@ class DaemonTest : public ::testing::Test {
   }
 
   std::string sipp_;
+  // The backends' sipp scenario (tests/integration/scenarios/); set before Start().
+  std::string uas_scenario_ = "uas_rr.xml";
   testing::TempDir dir_;
   uint16_t port_ = 0;
   uint16_t admin_ = 0;

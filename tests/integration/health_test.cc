@@ -7,6 +7,8 @@
 //    dead one, and the self probe through the data path stays good;
 //  - OperatorDrainFinishesDialogs: POST /backends/b1/drain: dialogs already on b1 end there (their
 //    BYEs carry b1's Record-Route tag), new calls all go to b0; undrain brings b1 back;
+//  - BackendAnswering503IsProbedAtOnce: a 503 relayed from a backend is a passive signal: the
+//    health thread probes that backend at once, not at its next (10 s) interval;
 //  - RestartAfterSigkillAnswersAtOnce: SIGKILL, start again at once, time to the first answered
 //    request (the proxy's own 200, and a backend's 200 through the balancer). Prints the figures.
 #include <poll.h>
@@ -151,6 +153,26 @@ TEST_F(DaemonTest, OperatorDrainFinishesDialogs) {
   // Every call each UAS saw ended well: no BYE of a held dialog went astray.
   const std::vector<long> calls = UasCalls();
   EXPECT_EQ(calls[0] + calls[1], 400);
+}
+
+TEST_F(DaemonTest, BackendAnswering503IsProbedAtOnce) {
+  uas_scenario_ = "uas_503.xml";
+  Start("hash-call-id", {1}, "shards = 1",
+        "[health]\ninterval_ms = 10000\ntimeout_ms = 1000\nself_probe_interval_ms = 0\n");
+  const std::string ok = "sipring_health_probes_total{backend=\"b0\",result=\"ok\"}";
+  const std::string signals = "sipring_backend_passive_signals_total{backend=\"b0\"}";
+  ASSERT_TRUE(testing::WaitFor([&] { return Metrics()[ok] == 1; }, 3000));
+  testing::SleepMs(200);
+  ASSERT_EQ(Metrics()[ok], 1) << "no second probe before 10 s without a signal";
+  auto uac = StartUac({"-sn", "uac"}, 1, 1, "uac");
+  const auto t0 = Clock::now();
+  ASSERT_TRUE(testing::WaitFor([&] { return Metrics()[signals] == 1; }, 5000));
+  ASSERT_TRUE(testing::WaitFor([&] { return Metrics()[ok] == 2; }, 1000));
+  EXPECT_LT(MsSince(t0), 3000);
+  EXPECT_GE(Metrics()["sipring_responses_forwarded_total{class=\"5xx\"}"], 1);
+  // A backend that answers probes stays up: 503s alone are a load signal, not death.
+  EXPECT_EQ(Metrics()[State("b0", "up")], 1);
+  uac->Signal(SIGKILL);
 }
 
 TEST_F(DaemonTest, RestartAfterSigkillAnswersAtOnce) {
