@@ -22,7 +22,7 @@ bool LooksLikeUri(std::string_view u) {
 }  // namespace
 
 bool ParseNameAddr(std::string_view value, NameAddr* out) {
-  *out = NameAddr();
+  sip_internal::ResetToDefault(out);
   std::string_view s = sip_internal::TrimLws(value);
   out->value = s;
   if (s.empty()) return false;

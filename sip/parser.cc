@@ -204,7 +204,7 @@ void Reset(std::string_view bytes, Message* m) {
   m->buffer = bytes;
   m->kind = Message::Kind::kUnknown;
   m->start_line = m->method = m->request_uri_text = m->version = m->reason = {};
-  m->request_uri = Uri();
+  sip_internal::ResetToDefault(&m->request_uri);
   m->status_code = 0;
   m->header_count = 0;
   m->headers_complete = false;
@@ -213,8 +213,8 @@ void Reset(std::string_view bytes, Message* m) {
   m->count.fill(0);
   m->via_count = m->route_count = m->record_route_count = m->contact_count = 0;
   m->contact_star = false;
-  m->from = NameAddr();
-  m->to = NameAddr();
+  sip_internal::ResetToDefault(&m->from);
+  sip_internal::ResetToDefault(&m->to);
   m->call_id = {};
   m->cseq = CSeq();
   m->max_forwards = -1;

@@ -24,7 +24,7 @@ bool NoUriStop(const char* p, const char* end) {
 
 // One pass over the bytes: every byte is looked at by exactly one of the loops below.
 bool ParseUri(std::string_view text, Uri* uri) {
-  *uri = Uri();
+  sip_internal::ResetToDefault(uri);
   uri->text = text;
   const char* p = text.data();
   const char* const end = p + text.size();

@@ -35,7 +35,7 @@ struct Cursor {
 }  // namespace
 
 bool ParseVia(std::string_view value, Via* via) {
-  *via = Via();
+  sip_internal::ResetToDefault(via);
   via->value = value;
   Cursor c{value.data(), value.data() + value.size()};
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS)

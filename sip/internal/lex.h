@@ -114,6 +114,16 @@ inline size_t TokenLength(std::string_view s) {
 
 inline bool IsTokenString(std::string_view s) { return !s.empty() && TokenLength(s) == s.size(); }
 
+// Resets a parser's result struct (Via, Uri, NameAddr) to its defaults by copying a constant
+// default object: plain 16-byte moves. `*via = Via()` makes GCC 12 build a temporary on the stack
+// with `rep stos` and copy it through 16-byte loads of 8-byte stores (a store-forwarding stall),
+// once per value on every message.
+template <typename T>
+[[gnu::always_inline]] inline void ResetToDefault(T* obj) {
+  static constexpr T kDefault{};
+  *obj = kDefault;
+}
+
 // Parses an unsigned decimal of 1..n digits (leading zeros allowed, as RFC 3261 permits them)
 // whose value must not exceed `max`. Rejects empty input, non-digits and overflow without ever
 // wrapping: the torture tests (scalar02, scalarlg, bigcode) send 20+ digit numbers on purpose.
