@@ -1,7 +1,13 @@
 #include "sip/parser.h"
 
+#include <bit>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "sip/internal/header_names.h"
 #include "sip/internal/lex.h"
 
 namespace sipring::sip {
@@ -267,14 +273,31 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
       m->headers_complete = true;
       break;
     }
-    // Find the end of this header: a LF not followed by SP/HT (which would be a fold).
-    const char* scan = p;
-    const char* eol = nullptr;
-    while (true) {
-      eol = static_cast<const char*>(std::memchr(scan, '\n', static_cast<size_t>(end - scan)));
-      if (eol == nullptr || eol + 1 >= end || (eol[1] != ' ' && eol[1] != '\t')) break;
-      scan = eol + 1;
+    // Fast path: a name we have an id for, then optional SP/HT and ':', all in the first 16
+    // bytes. A matched name is made of letters and '-' only, so it is a token and holds no line
+    // end; anything else (extension headers, odd spacing, bad lines) takes the byte loop below,
+    // which finds the same name and colon for every line the fast path accepts.
+    const char* name_end = nullptr;
+    const char* colon = nullptr;
+    HeaderId name_id = HeaderId::kOther;
+#if defined(__SSE2__)
+    if (end - p >= 16) {
+      const unsigned colons = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), _mm_set1_epi8(':'))));
+      if (colons != 0) {
+        const char* const c = p + std::countr_zero(colons);
+        const char* e = c;
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t')) --e;
+        name_id = sip_internal::MatchHeaderName(p, static_cast<size_t>(e - p));
+        if (name_id != HeaderId::kOther) {
+          name_end = e;
+          colon = c;
+        }
+      }
     }
+#endif
+    // The end of this header: a LF not followed by SP/HT (which would be a fold).
+    const char* const eol = sip_internal::FindLineEnd(colon != nullptr ? colon + 1 : p, end);
     if (eol == nullptr) {
       errors.Note(ParseError::kIncomplete);
       break;
@@ -286,14 +309,17 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
       break;
     }
     const char* const content_end = (eol > p && eol[-1] == '\r') ? eol - 1 : eol;
-    const char* name_end = p;
-    while (sip_internal::IsToken(*name_end)) ++name_end;
-    const char* colon = name_end;
-    while (*colon == ' ' || *colon == '\t') ++colon;
-    if (name_end == p || colon >= content_end || *colon != ':') {
-      errors.Note(ParseError::kBadHeaderLine);
-      p = eol + 1;
-      continue;
+    if (colon == nullptr) {
+      name_end = p;
+      while (sip_internal::IsToken(*name_end)) ++name_end;
+      colon = name_end;
+      while (*colon == ' ' || *colon == '\t') ++colon;
+      if (name_end == p || colon >= content_end || *colon != ':') {
+        errors.Note(ParseError::kBadHeaderLine);
+        p = eol + 1;
+        continue;
+      }
+      name_id = LookupHeaderId(std::string_view(p, static_cast<size_t>(name_end - p)));
     }
     const char* value_begin = colon + 1;
     while (value_begin < content_end && sip_internal::IsLws(*value_begin)) ++value_begin;
@@ -306,7 +332,7 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
     h.value = std::string_view(value_begin, static_cast<size_t>(value_end - value_begin));
     h.offset = static_cast<uint32_t>(p - base);
     h.length = static_cast<uint32_t>(line_length);
-    h.id = LookupHeaderId(h.name);
+    h.id = name_id;
     h.next_same = kNoHeader;
     if (h.id != HeaderId::kOther) {
       const size_t id = static_cast<size_t>(h.id);

@@ -240,6 +240,33 @@ inline const char* FindValueStop(const char* p, const char* end) {
   return p;
 }
 
+// The '\n' ending the header line that starts at or before `p`: the first '\n' in [p, end) not
+// followed by SP or HT (those are line folds, RFC 3261 §7.3.1; a '\n' that is the last byte
+// ends its line), or nullptr when there is none. The parser calls this for every header line, so
+// it tests 16 bytes per step with SSE2 and only looks at the byte after each '\n' it finds; the
+// last partial block goes to memchr.
+inline const char* FindLineEnd(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i nl16 = _mm_set1_epi8('\n');
+  while (end - p >= 16) {
+    unsigned mask = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), nl16)));
+    while (mask != 0) {
+      const char* const q = p + std::countr_zero(mask);
+      if (q + 1 >= end || (q[1] != ' ' && q[1] != '\t')) return q;
+      mask &= mask - 1;
+    }
+    p += 16;
+  }
+#endif
+  while (p < end) {
+    const char* const q = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (q == nullptr || q + 1 >= end || (q[1] != ' ' && q[1] != '\t')) return q;
+    p = q + 1;
+  }
+  return nullptr;
+}
+
 // One step of a `*( SEMI generic-param )` list, RFC 3261 §25.1 (SEMI = SWS ";" SWS, generic-param
 // = token [ EQUAL gen-value ], gen-value = token / host / quoted-string).
 enum class ParamStep {
