@@ -9,6 +9,8 @@
 
 #include "sip/internal/header_names.h"
 #include "sip/internal/lex.h"
+#include "sip/internal/parse_within.h"
+#include "sip/internal/scan.h"
 
 namespace sipring::sip {
 namespace {
@@ -19,6 +21,10 @@ using sip_internal::ParseDecimal;
 using sip_internal::TrimLws;
 
 constexpr uint64_t kMaxUint32 = 0xffffffffu;
+
+// How far the sub-parsers may read (sip/internal/scan.h): every view they get lies inside the
+// buffer being parsed, so its end bounds their 16-byte steps.
+const char* Limit(const Message& m) { return m.buffer.data() + m.buffer.size(); }
 
 // Keeps the first syntax error and the first limit error; the limit error wins at the end.
 struct ErrorSink {
@@ -85,30 +91,35 @@ void ParseStartLine(const ParseLimits& limits, Message* m, ErrorSink* errors) {
     return errors->Note(LooksLikeSipVersion(m->version) ? ParseError::kBadVersion
                                                         : ParseError::kBadStartLine);
   }
-  if (!ParseUri(m->request_uri_text, &m->request_uri)) errors->Note(ParseError::kBadRequestUri);
+  if (!sip_internal::ParseUriWithin(m->request_uri_text, Limit(*m), &m->request_uri)) {
+    errors->Note(ParseError::kBadRequestUri);
+  }
 }
 
 void ParseViaHeader(std::string_view value, uint16_t index, Message* m, ErrorSink* errors) {
   std::string_view rest = value;
   do {
-    const std::string_view element = TrimLws(NextListElement(&rest));
+    const std::string_view element = TrimLws(NextListElement(&rest, Limit(*m)));
     if (m->via_count == kMaxVias) return errors->Note(ParseError::kTooManyValues);
     Via& via = m->vias[m->via_count];
-    if (element.empty() || !ParseVia(element, &via)) return errors->Note(ParseError::kBadVia);
+    if (element.empty() || !sip_internal::ParseViaWithin(element, Limit(*m), &via)) {
+      return errors->Note(ParseError::kBadVia);
+    }
     via.header_index = index;
     ++m->via_count;
   } while (rest.data() != nullptr);
 }
 
-void ParseRouteHeader(std::string_view value, uint16_t index, RouteValue* values, uint16_t* count,
-                      size_t capacity, ParseError bad, ErrorSink* errors) {
+void ParseRouteHeader(std::string_view value, uint16_t index, const char* limit, RouteValue* values,
+                      uint16_t* count, size_t capacity, ParseError bad, ErrorSink* errors) {
   std::string_view rest = value;
   do {
-    const std::string_view element = NextListElement(&rest);
+    const std::string_view element = NextListElement(&rest, limit);
     if (*count == capacity) return errors->Note(ParseError::kTooManyValues);
     RouteValue& rv = values[*count];
     // Route and Record-Route values are always name-addr (RFC 3261 §20.30, §20.34).
-    if (!ParseNameAddr(element, &rv.addr) || !rv.addr.bracketed || !ParseUri(rv.addr.uri, &rv.uri)) {
+    if (!sip_internal::ParseNameAddrWithin(element, limit, &rv.addr) || !rv.addr.bracketed ||
+        !sip_internal::ParseUriWithin(rv.addr.uri, limit, &rv.uri)) {
       return errors->Note(bad);
     }
     rv.addr.header_index = index;
@@ -123,10 +134,12 @@ void ParseContactHeader(std::string_view value, uint16_t index, Message* m, Erro
   }
   std::string_view rest = value;
   do {
-    const std::string_view element = NextListElement(&rest);
+    const std::string_view element = NextListElement(&rest, Limit(*m));
     if (m->contact_count == kMaxContacts) return errors->Note(ParseError::kTooManyValues);
     NameAddr& na = m->contacts[m->contact_count];
-    if (!ParseNameAddr(element, &na)) return errors->Note(ParseError::kBadContact);
+    if (!sip_internal::ParseNameAddrWithin(element, Limit(*m), &na)) {
+      return errors->Note(ParseError::kBadContact);
+    }
     na.header_index = index;
     ++m->contact_count;
   } while (rest.data() != nullptr);
@@ -154,12 +167,14 @@ void ParseKnownHeader(const Header& h, uint16_t index, Message* m, ErrorSink* er
       return ParseViaHeader(h.value, index, m, errors);
     case HeaderId::kFrom:
       if (!first) return;
-      if (!ParseNameAddr(h.value, &m->from)) errors->Note(ParseError::kBadFrom);
+      if (!sip_internal::ParseNameAddrWithin(h.value, Limit(*m), &m->from)) {
+        errors->Note(ParseError::kBadFrom);
+      }
       m->from.header_index = index;
       return;
     case HeaderId::kTo:
       if (!first) return;
-      if (!ParseNameAddr(h.value, &m->to)) errors->Note(ParseError::kBadTo);
+      if (!sip_internal::ParseNameAddrWithin(h.value, Limit(*m), &m->to)) errors->Note(ParseError::kBadTo);
       m->to.header_index = index;
       return;
     case HeaderId::kCallId:
@@ -194,11 +209,12 @@ void ParseKnownHeader(const Header& h, uint16_t index, Message* m, ErrorSink* er
       m->expires = static_cast<int64_t>(n);
       return;
     case HeaderId::kRoute:
-      return ParseRouteHeader(h.value, index, m->routes.data(), &m->route_count, kMaxRoutes,
-                              ParseError::kBadRoute, errors);
+      return ParseRouteHeader(h.value, index, Limit(*m), m->routes.data(), &m->route_count,
+                              kMaxRoutes, ParseError::kBadRoute, errors);
     case HeaderId::kRecordRoute:
-      return ParseRouteHeader(h.value, index, m->record_routes.data(), &m->record_route_count,
-                              kMaxRecordRoutes, ParseError::kBadRecordRoute, errors);
+      return ParseRouteHeader(h.value, index, Limit(*m), m->record_routes.data(),
+                              &m->record_route_count, kMaxRecordRoutes, ParseError::kBadRecordRoute,
+                              errors);
     case HeaderId::kContact:
       return ParseContactHeader(h.value, index, m, errors);
     default:
