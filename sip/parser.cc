@@ -15,7 +15,6 @@
 namespace sipring::sip {
 namespace {
 
-using sip_internal::EqualsIgnoreCase;
 using sip_internal::NextListElement;
 using sip_internal::ParseDecimal;
 using sip_internal::TrimLws;
@@ -37,9 +36,27 @@ struct ErrorSink {
   ParseError Result() const { return limit != ParseError::kOk ? limit : syntax; }
 };
 
+// Offset of the first SP in line[from..), or npos; `line` lies inside m's buffer.
+size_t FindSpace(std::string_view line, size_t from, const Message& m) {
+  const char* const end = line.data() + line.size();
+  const char* const sp = sip_internal::FindFirst<sip_internal::ByteIs<' '>>(line.data() + from, end, Limit(m));
+  return sp == end ? std::string_view::npos : static_cast<size_t>(sp - line.data());
+}
+
+// "SIP/" in any case at the start of `s`.
+bool StartsWithSipSlash(std::string_view s) { return s.size() >= 4 && sip_internal::IsSipThen(s.data(), '/'); }
+
+// "SIP/2.0" in any case: two overlapping word compares.
+bool IsSip20(std::string_view v) {
+  if (v.size() != 7 || !sip_internal::IsSipThen(v.data(), '/')) return false;
+  uint32_t tail;
+  std::memcpy(&tail, v.data() + 3, 4);
+  return tail == ('/' | '2' << 8 | '.' << 16 | static_cast<uint32_t>('0') << 24);
+}
+
 // "SIP/" 1*DIGIT "." 1*DIGIT: a version we recognise as one, just not ours (505, not 400).
 bool LooksLikeSipVersion(std::string_view v) {
-  if (v.size() < 7 || !EqualsIgnoreCase(v.substr(0, 4), "SIP/")) return false;
+  if (v.size() < 7 || !StartsWithSipSlash(v)) return false;
   v.remove_prefix(4);
   const size_t dot = v.find('.');
   if (dot == 0 || dot == std::string_view::npos || dot + 1 == v.size()) return false;
@@ -51,13 +68,13 @@ bool LooksLikeSipVersion(std::string_view v) {
 
 void ParseStartLine(const ParseLimits& limits, Message* m, ErrorSink* errors) {
   const std::string_view line = m->start_line;
-  if (line.size() >= 4 && EqualsIgnoreCase(line.substr(0, 4), "SIP/")) {
+  if (StartsWithSipSlash(line)) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
     m->kind = Message::Kind::kResponse;
-    const size_t sp = line.find(' ');
+    const size_t sp = FindSpace(line, 0, *m);
     if (sp == std::string_view::npos) return errors->Note(ParseError::kBadStartLine);
     m->version = line.substr(0, sp);
-    if (!EqualsIgnoreCase(m->version, "SIP/2.0")) errors->Note(ParseError::kBadVersion);
+    if (!IsSip20(m->version)) errors->Note(ParseError::kBadVersion);
     std::string_view rest = line.substr(sp + 1);
     size_t d = 0;
     while (d < rest.size() && sip_internal::IsDigit(rest[d])) ++d;
@@ -75,19 +92,19 @@ void ParseStartLine(const ParseLimits& limits, Message* m, ErrorSink* errors) {
   // Request-Line = Method SP Request-URI SP SIP-Version CRLF, single SPs only (RFC 4475 lwsstart,
   // trws, lwsruri are rejected: a liberal parse could not be forwarded faithfully anyway).
   m->kind = Message::Kind::kRequest;
-  const size_t sp1 = line.find(' ');
+  const size_t sp1 = FindSpace(line, 0, *m);
   if (sp1 == std::string_view::npos) return errors->Note(ParseError::kBadStartLine);
-  const size_t sp2 = line.find(' ', sp1 + 1);
+  const size_t sp2 = FindSpace(line, sp1 + 1, *m);
   if (sp2 == std::string_view::npos) return errors->Note(ParseError::kBadStartLine);
   m->method = line.substr(0, sp1);
   m->request_uri_text = line.substr(sp1 + 1, sp2 - sp1 - 1);
   m->version = line.substr(sp2 + 1);
   if (m->request_uri_text.size() > limits.max_uri_length) errors->Note(ParseError::kUriTooLong);
   if (!sip_internal::IsTokenString(m->method) || m->request_uri_text.empty() ||
-      m->version.find(' ') != std::string_view::npos) {
+      FindSpace(line, sp2 + 1, *m) != std::string_view::npos) {
     return errors->Note(ParseError::kBadStartLine);
   }
-  if (!EqualsIgnoreCase(m->version, "SIP/2.0")) {
+  if (!IsSip20(m->version)) {
     return errors->Note(LooksLikeSipVersion(m->version) ? ParseError::kBadVersion
                                                         : ParseError::kBadStartLine);
   }
@@ -181,9 +198,11 @@ void ParseKnownHeader(const Header& h, uint16_t index, Message* m, ErrorSink* er
       if (!first) return;
       m->call_id = h.value;
       // callid = word [ "@" word ]: no LWS inside. The value is trimmed and any CR/LF inside it
-      // belongs to a fold, which always carries SP or HT, so two memchr calls decide it.
-      if (h.value.empty() || std::memchr(h.value.data(), ' ', h.value.size()) != nullptr ||
-          std::memchr(h.value.data(), '\t', h.value.size()) != nullptr) {
+      // belongs to a fold, which always carries SP or HT, so looking for SP and HT decides it.
+      if (h.value.empty() ||
+          sip_internal::FindFirst<sip_internal::ByteIsEither<' ', '\t'>>(
+              h.value.data(), h.value.data() + h.value.size(), Limit(*m)) !=
+              h.value.data() + h.value.size()) {
         errors->Note(ParseError::kBadCallId);
       }
       return;
@@ -262,12 +281,12 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
   const char* const base = bytes.data();
   const size_t n = bytes.size();
 
-  const void* nl = n == 0 ? nullptr : std::memchr(base, '\n', n);
-  if (nl == nullptr) {
+  const char* const nl = sip_internal::FindFirst<sip_internal::ByteIs<'\n'>>(base, base + n, Limit(*m));
+  if (nl == base + n) {
     errors.Note(ParseError::kIncomplete);
     return errors.Result();
   }
-  const size_t start_eol = static_cast<size_t>(static_cast<const char*>(nl) - base);
+  const size_t start_eol = static_cast<size_t>(nl - base);
   m->start_line = bytes.substr(0, start_eol > 0 && base[start_eol - 1] == '\r' ? start_eol - 1 : start_eol);
   ParseStartLine(limits, m, &errors);
 

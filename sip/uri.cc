@@ -13,12 +13,6 @@ namespace {
 // Where a uri-parameter ends (';' or '?'), or a byte no URI holds.
 using UriParamEndByte = AnyOf<ByteIsEither<';', '?'>, UriStopByte>;
 
-uint32_t Load32(const char* p) {
-  uint32_t v;
-  std::memcpy(&v, p, 4);
-  return v;
-}
-
 }  // namespace
 
 // One pass over the bytes: every byte is looked at by exactly one of the scans below.
@@ -29,9 +23,9 @@ bool ParseUriWithin(std::string_view text, const char* limit, sip::Uri* uri) {
   const char* p = text.data();
   const char* const end = p + text.size();
   if (p == end || !IsAlpha(*p)) return false;
-  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). "sip:" in any case is one word compare
-  // (0x20 folds the letters and leaves ':' exact), giving what the byte loop would.
-  if (end - p >= 4 && (Load32(p) | Load32("\x20\x20\x20\x00")) == Load32("sip:")) {
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). "sip:" in any case is one word compare,
+  // giving what the byte loop would.
+  if (end - p >= 4 && IsSipThen(p, ':')) {
     uri->scheme = std::string_view(p, 3);
     uri->kind = Uri::Scheme::kSip;
     p += 4;

@@ -88,6 +88,16 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Whether p[0..4) is "sip" in any case followed by `then` (a scheme's "sip:", a version's
+// "SIP/"): one word compare, OR-ing 0x20 into the three letters (only 'S' and 's' OR to 's'). The
+// caller guarantees four readable bytes.
+inline bool IsSipThen(const char* p, char then) {
+  uint32_t word;
+  std::memcpy(&word, p, 4);
+  const uint32_t sip = 's' | 'i' << 8 | 'p' << 16 | static_cast<uint32_t>(static_cast<uint8_t>(then)) << 24;
+  return (word | 0x00202020u) == sip;
+}
+
 // An IPv6 reference without its brackets ("[::1]" -> "::1"); anything else unchanged.
 inline std::string_view StripBrackets(std::string_view h) {
   return h.size() >= 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
@@ -133,8 +143,10 @@ inline bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
   if (s.empty()) return false;
   uint64_t v = 0;
   for (char c : s) {
-    if (!IsDigit(c)) return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
+    // One unsigned compare tests for a digit: any other byte wraps to above 9.
+    const uint64_t digit = static_cast<uint8_t>(c) - uint64_t{'0'};
+    if (digit > 9) return false;
+    v = v * 10 + digit;
     if (v > max) return false;
   }
   *out = v;
