@@ -292,10 +292,13 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
 
   // Pointer-based: this loop runs for every header of every message. Every header line found
   // ends at a '\n' inside the buffer, which stops the token and SP/HT scans without a bounds
-  // check.
+  // check. The count and the limits live in locals: through the stores into *m the compiler
+  // cannot tell that they (or the input bytes) did not change, and would reload them per line.
   const char* p = base + start_eol + 1;
   const char* const end = base + n;
   const size_t max_headers = limits.max_headers < kMaxHeaders ? limits.max_headers : kMaxHeaders;
+  const uint32_t max_header_length = limits.max_header_length;
+  uint16_t header_count = 0;
   while (true) {
     if (p >= end) {
       errors.Note(ParseError::kIncomplete);
@@ -338,8 +341,8 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
       break;
     }
     const size_t line_length = static_cast<size_t>(eol + 1 - p);
-    if (line_length > limits.max_header_length) errors.Note(ParseError::kHeaderTooLong);
-    if (m->header_count == max_headers) {
+    if (line_length > max_header_length) errors.Note(ParseError::kHeaderTooLong);
+    if (header_count == max_headers) {
       errors.Note(ParseError::kTooManyHeaders);
       break;
     }
@@ -361,7 +364,7 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
     const char* value_end = content_end;
     while (value_end > value_begin && sip_internal::IsLws(value_end[-1])) --value_end;
 
-    const uint16_t index = m->header_count++;
+    const uint16_t index = header_count++;
     Header& h = m->headers[index];
     h.name = std::string_view(p, static_cast<size_t>(name_end - p));
     h.value = std::string_view(value_begin, static_cast<size_t>(value_end - value_begin));
@@ -369,8 +372,8 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
     h.length = static_cast<uint32_t>(line_length);
     h.id = name_id;
     h.next_same = kNoHeader;
-    if (h.id != HeaderId::kOther) {
-      const size_t id = static_cast<size_t>(h.id);
+    if (name_id != HeaderId::kOther) {
+      const size_t id = static_cast<size_t>(name_id);
       if (m->last[id] == kNoHeader) {
         m->first[id] = index;
       } else {
@@ -382,6 +385,7 @@ ParseError Parse(std::string_view input, const ParseLimits& limits, Message* m) 
     }
     p = eol + 1;
   }
+  m->header_count = header_count;
 
   if (m->headers_complete) {
     // Body bytes come from the whole input, not the truncated view: a message over the size

@@ -268,6 +268,21 @@ struct UriStopByte {
 inline const char* FindLineEnd(const char* p, const char* end) {
 #if defined(__SSE2__)
   const __m128i nl16 = _mm_set1_epi8('\n');
+  // 32 bytes per step while they last: a header line is ~50 bytes, so this halves the steps.
+  while (end - p >= 32) {
+    uint32_t mask =
+        static_cast<uint32_t>(_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), nl16))) |
+        static_cast<uint32_t>(_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), nl16)))
+            << 16;
+    while (mask != 0) {
+      const char* const q = p + std::countr_zero(mask);
+      if (q + 1 >= end || (q[1] != ' ' && q[1] != '\t')) return q;
+      mask &= mask - 1;
+    }
+    p += 32;
+  }
   while (end - p >= 16) {
     unsigned mask = static_cast<unsigned>(
         _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), nl16)));
