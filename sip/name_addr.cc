@@ -62,8 +62,9 @@ bool ParseNameAddrWithin(std::string_view value, const char* limit, sip::NameAdd
     s = s.substr(close + 1);
   }
   out->params = TrimLws(s);
-  return ForEachParam(s, limit, [out](std::string_view name, std::string_view pvalue, bool has_value) {
-    if (ClassifyParam(name) != ParamName::kTag) return true;
+  return ForEachParam(s, limit, [out](ParamName kind, std::string_view, std::string_view pvalue,
+                                      bool has_value) {
+    if (kind != ParamName::kTag) return true;
     if (!has_value) return false;
     out->tag = pvalue;
     out->has_tag = true;

@@ -79,9 +79,9 @@ bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via) {
   }
   std::string_view s(c.p, static_cast<size_t>(c.end - c.p));
   via->params = TrimLws(s);
-  return ForEachParam(s, limit, [via](std::string_view name, std::string_view pvalue,
-                                                    bool has_value) {
-    switch (ClassifyParam(name)) {
+  return ForEachParam(s, limit, [via](ParamName kind, std::string_view, std::string_view pvalue,
+                                      bool has_value) {
+    switch (kind) {
       case ParamName::kBranch:
         if (!has_value) return false;
         via->branch = pvalue;
