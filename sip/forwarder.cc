@@ -98,8 +98,9 @@ bool AddReceived(const Message& msg, const ForwardOptions& options, ScratchWrite
     // Find the valueless rport token to append "=port" to it.
     size_t at = 0;
     const bool ok = sip_internal::ForEachParam(
-        v0.params, [&](std::string_view name, std::string_view, bool has_value) {
-          if (at == 0 && !has_value && sip_internal::LowerNameEquals(name, "rport")) {
+        v0.params, msg.buffer.data() + msg.buffer.size(),
+        [&](sip_internal::ParamName kind, std::string_view name, std::string_view, bool has_value) {
+          if (at == 0 && !has_value && kind == sip_internal::ParamName::kRport) {
             at = OffsetOf(msg, name) + name.size();
           }
           return true;

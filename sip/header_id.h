@@ -52,9 +52,8 @@ enum class HeaderId : uint8_t {
 
 inline constexpr int kHeaderIdCount = static_cast<int>(HeaderId::kCount);
 
-// Maps a header name to its id, case-insensitively, accepting the compact forms. The name must
-// be a token (RFC 3261 §25.1; the parser only passes tokens): other bytes may compare as their
-// 0x20-folded case. Returns kOther for names without an id.
+// Maps a header name to its id, case-insensitively, accepting the compact forms. Exact for any
+// bytes: a name holding a non-token byte is kOther. Returns kOther for names without an id.
 HeaderId LookupHeaderId(std::string_view name);
 
 // The full name used when sipring writes a header with this id ("Via", "Call-ID"...); empty for

@@ -4,59 +4,55 @@
 #include <cstring>
 
 #include "sip/internal/lex.h"
+#include "sip/internal/parse_within.h"
+#include "sip/internal/scan.h"
 
-namespace sipring::sip {
+namespace sipring::sip_internal {
 namespace {
 
-using sip_internal::Is;
-using sip_internal::kClassHost;
-using sip_internal::kClassUriStop;
-
-// True when no byte in [p, end) can appear in a URI (LWS, CTLs, <, >, ").
-bool NoUriStop(const char* p, const char* end) {
-  for (; p < end; ++p) {
-    if (Is(*p, kClassUriStop)) return false;
-  }
-  return true;
-}
+// Where a uri-parameter ends (';' or '?'), or a byte no URI holds.
+using UriParamEndByte = AnyOf<ByteIsEither<';', '?'>, UriStopByte>;
 
 }  // namespace
 
-// One pass over the bytes: every byte is looked at by exactly one of the loops below.
-bool ParseUri(std::string_view text, Uri* uri) {
-  *uri = Uri();
+// One pass over the bytes: every byte is looked at by exactly one of the scans below.
+bool ParseUriWithin(std::string_view text, const char* limit, sip::Uri* uri) {
+  using sip::Uri;
+  ResetToDefault(uri);
   uri->text = text;
   const char* p = text.data();
   const char* const end = p + text.size();
-  if (p == end || !sip_internal::IsAlpha(*p)) return false;
-  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-  const char* q = p + 1;
-  while (q < end && (sip_internal::IsAlpha(*q) || sip_internal::IsDigit(*q) || *q == '+' ||
-                     *q == '-' || *q == '.')) {
-    ++q;
-  }
-  if (q == end || *q != ':') return false;
-  uri->scheme = std::string_view(p, static_cast<size_t>(q - p));
-  p = q + 1;
-  if (sip_internal::LowerNameEquals(uri->scheme, "sip")) {
+  if (p == end || !IsAlpha(*p)) return false;
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). "sip:" in any case is one word compare,
+  // giving what the byte loop would.
+  if (end - p >= 4 && IsSipThen(p, ':')) {
+    uri->scheme = std::string_view(p, 3);
     uri->kind = Uri::Scheme::kSip;
-  } else if (sip_internal::LowerNameEquals(uri->scheme, "sips")) {
-    uri->kind = Uri::Scheme::kSips;
+    p += 4;
   } else {
-    uri->opaque = std::string_view(p, static_cast<size_t>(end - p));
-    return p != end && NoUriStop(p, end);
+    const char* q = p + 1;
+    while (q < end && (IsAlpha(*q) || IsDigit(*q) || *q == '+' || *q == '-' || *q == '.')) ++q;
+    if (q == end || *q != ':') return false;
+    uri->scheme = std::string_view(p, static_cast<size_t>(q - p));
+    p = q + 1;
+    if (LowerNameEquals(uri->scheme, "sip")) {
+      uri->kind = Uri::Scheme::kSip;
+    } else if (LowerNameEquals(uri->scheme, "sips")) {
+      uri->kind = Uri::Scheme::kSips;
+    } else {
+      uri->opaque = std::string_view(p, static_cast<size_t>(end - p));
+      return p != end && FindFirst<UriStopByte>(p, end, limit) == end;
+    }
   }
 
   // userinfo ends at the first '@': neither hostport, uri-parameters nor headers may hold a raw
   // '@', while the user part may hold ';', '?', ',' and ':' (RFC 4475 intmeth, semiuri).
-  if (const void* at_ptr = std::memchr(p, '@', static_cast<size_t>(end - p))) {
-    const char* const at = static_cast<const char*>(at_ptr);
-    if (!NoUriStop(p, at)) return false;
+  if (const char* const at = FindFirst<ByteIs<'@'>>(p, end, limit); at != end) {
+    if (FindFirst<UriStopByte>(p, at, limit) != at) return false;
     // The password is after the first ':' of the userinfo; a user part may not contain ':'.
-    const void* colon = std::memchr(p, ':', static_cast<size_t>(at - p));
-    const char* const user_end = colon ? static_cast<const char*>(colon) : at;
+    const char* const user_end = FindFirst<ByteIs<':'>>(p, at, limit);
     uri->user = std::string_view(p, static_cast<size_t>(user_end - p));
-    if (colon) uri->password = std::string_view(user_end + 1, static_cast<size_t>(at - user_end - 1));
+    if (user_end != at) uri->password = std::string_view(user_end + 1, static_cast<size_t>(at - user_end - 1));
     if (uri->user.empty()) return false;
     uri->has_userinfo = true;
     p = at + 1;
@@ -66,23 +62,23 @@ bool ParseUri(std::string_view text, Uri* uri) {
   const char* const host = p;
   if (p < end && *p == '[') {
     ++p;
-    while (p < end && (sip_internal::IsDigit(*p) || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f') ||
+    while (p < end && (IsDigit(*p) || ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f') ||
                        *p == ':' || *p == '.')) {
       ++p;
     }
     if (p == end || *p != ']' || p - host < 3) return false;
     ++p;
   } else {
-    while (p < end && Is(*p, kClassHost)) ++p;
+    p = FindFirst<NotHostByte>(p, end, limit);
   }
   if (p == host) return false;
   uri->host = std::string_view(host, static_cast<size_t>(p - host));
   if (p < end && *p == ':') {
     const char* const digits = ++p;
-    while (p < end && sip_internal::IsDigit(*p)) ++p;
+    while (p < end && IsDigit(*p)) ++p;
     uri->port_text = std::string_view(digits, static_cast<size_t>(p - digits));
     uint64_t port = 0;
-    if (!sip_internal::ParseDecimal(uri->port_text, 65535, &port) || port == 0) return false;
+    if (!ParseDecimal(uri->port_text, 65535, &port) || port == 0) return false;
     uri->port = static_cast<uint16_t>(port);
   }
   if (p == end) return true;
@@ -90,20 +86,16 @@ bool ParseUri(std::string_view text, Uri* uri) {
   if (*p == ';') {
     const char* const params = ++p;
     // uri-parameters = *( ";" uri-parameter ): every element needs a name.
-    const char* element = p;
     while (true) {
-      if (p == end || *p == ';' || *p == '?') {
-        const void* eq = std::memchr(element, '=', static_cast<size_t>(p - element));
-        const char* const name_end = eq != nullptr ? static_cast<const char*>(eq) : p;
-        if (name_end == element) return false;  // ";;", ";=x" or a trailing ';'
-        if (name_end - element == 2 && (element[0] | 0x20) == 'l' && (element[1] | 0x20) == 'r') {
-          uri->lr = true;
-        }
-        if (p == end || *p == '?') break;
-        element = p + 1;
-      } else if (Is(*p, kClassUriStop)) {
-        return false;
+      const char* const element = p;
+      p = FindFirst<UriParamEndByte>(p, end, limit);
+      if (p != end && *p != ';' && *p != '?') return false;  // a byte no URI holds
+      const char* const name_end = FindFirst<ByteIs<'='>>(element, p, limit);
+      if (name_end == element) return false;  // ";;", ";=x" or a trailing ';'
+      if (name_end - element == 2 && (element[0] | 0x20) == 'l' && (element[1] | 0x20) == 'r') {
+        uri->lr = true;
       }
+      if (p == end || *p == '?') break;
       ++p;
     }
     uri->params = std::string_view(params, static_cast<size_t>(p - params));
@@ -112,7 +104,15 @@ bool ParseUri(std::string_view text, Uri* uri) {
   if (*p != '?') return false;
   ++p;
   uri->headers = std::string_view(p, static_cast<size_t>(end - p));
-  return p != end && NoUriStop(p, end);
+  return p != end && FindFirst<UriStopByte>(p, end, limit) == end;
+}
+
+}  // namespace sipring::sip_internal
+
+namespace sipring::sip {
+
+bool ParseUri(std::string_view text, Uri* uri) {
+  return sip_internal::ParseUriWithin(text, text.data() + text.size(), uri);
 }
 
 std::optional<std::string_view> FindUriParam(std::string_view params, std::string_view name) {

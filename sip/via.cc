@@ -3,11 +3,11 @@
 #include <cstring>
 
 #include "sip/internal/lex.h"
+#include "sip/internal/parse_within.h"
+#include "sip/internal/scan.h"
 
-namespace sipring::sip {
+namespace sipring::sip_internal {
 namespace {
-
-using sip_internal::IsLws;
 
 // Cursor over a via-parm; all scans are bounded by `end`.
 struct Cursor {
@@ -20,7 +20,7 @@ struct Cursor {
   bool Token(std::string_view* out) {
     SkipLws();
     const char* const begin = p;
-    while (p < end && sip_internal::IsToken(*p)) ++p;
+    while (p < end && IsToken(*p)) ++p;
     *out = std::string_view(begin, static_cast<size_t>(p - begin));
     return p != begin;
   }
@@ -34,24 +34,35 @@ struct Cursor {
 
 }  // namespace
 
-bool ParseVia(std::string_view value, Via* via) {
-  *via = Via();
+bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via) {
+  ResetToDefault(via);
   via->value = value;
   Cursor c{value.data(), value.data() + value.size()};
-  // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS)
-  if (!c.Token(&via->protocol_name) || !c.Expect('/') || !c.Token(&via->protocol_version) ||
-      !c.Expect('/') || !c.Token(&via->transport)) {
+  // sent-protocol = protocol-name SLASH protocol-version SLASH transport (SLASH = SWS "/" SWS).
+  // Nearly every sender writes "SIP/2.0/" without LWS: compare it as one word, which yields the
+  // same views as the token-by-token path.
+  uint64_t head = 0;
+  if (c.end - c.p >= 8) std::memcpy(&head, c.p, 8);
+  uint64_t sip20 = 0;
+  std::memcpy(&sip20, "SIP/2.0/", 8);
+  if (head == sip20) {
+    via->protocol_name = std::string_view(c.p, 3);
+    via->protocol_version = std::string_view(c.p + 4, 3);
+    c.p += 8;
+    if (!c.Token(&via->transport)) return false;
+  } else if (!c.Token(&via->protocol_name) || !c.Expect('/') || !c.Token(&via->protocol_version) ||
+             !c.Expect('/') || !c.Token(&via->transport)) {
     return false;
   }
   c.SkipLws();
   // sent-by = host [ COLON port ]
   const char* const host = c.p;
   if (c.p < c.end && *c.p == '[') {
-    const void* close = std::memchr(c.p, ']', static_cast<size_t>(c.end - c.p));
-    if (close == nullptr) return false;
-    c.p = static_cast<const char*>(close) + 1;
+    const char* const close = FindFirst<ByteIs<']'>>(c.p, c.end, limit);
+    if (close == c.end) return false;
+    c.p = close + 1;
   } else {
-    while (c.p < c.end && sip_internal::Is(*c.p, sip_internal::kClassHost)) ++c.p;
+    c.p = FindFirst<NotHostByte>(c.p, c.end, limit);
   }
   if (c.p == host) return false;
   via->host = std::string_view(host, static_cast<size_t>(c.p - host));
@@ -60,36 +71,36 @@ bool ParseVia(std::string_view value, Via* via) {
     ++c.p;
     c.SkipLws();
     const char* const digits = c.p;
-    while (c.p < c.end && sip_internal::IsDigit(*c.p)) ++c.p;
+    while (c.p < c.end && IsDigit(*c.p)) ++c.p;
     uint64_t port = 0;
     via->port_text = std::string_view(digits, static_cast<size_t>(c.p - digits));
-    if (!sip_internal::ParseDecimal(via->port_text, 65535, &port)) return false;
+    if (!ParseDecimal(via->port_text, 65535, &port)) return false;
     via->port = static_cast<uint16_t>(port);
   }
   std::string_view s(c.p, static_cast<size_t>(c.end - c.p));
-  via->params = sip_internal::TrimLws(s);
-  return sip_internal::ForEachParam(s, [via](std::string_view name, std::string_view pvalue,
-                                             bool has_value) {
-    switch (sip_internal::ClassifyParam(name)) {
-      case sip_internal::ParamName::kBranch:
+  via->params = TrimLws(s);
+  return ForEachParam(s, limit, [via](ParamName kind, std::string_view, std::string_view pvalue,
+                                      bool has_value) {
+    switch (kind) {
+      case ParamName::kBranch:
         if (!has_value) return false;
         via->branch = pvalue;
         return true;
-      case sip_internal::ParamName::kReceived:
+      case ParamName::kReceived:
         if (!has_value) return false;
         via->received = pvalue;
         return true;
-      case sip_internal::ParamName::kRport:
+      case ParamName::kRport:
         via->has_rport = true;
         via->rport = pvalue;
         return true;
-      case sip_internal::ParamName::kMaddr:
+      case ParamName::kMaddr:
         if (!has_value) return false;
         via->maddr = pvalue;
         return true;
-      case sip_internal::ParamName::kTtl: {
+      case ParamName::kTtl: {
         uint64_t ttl = 0;
-        if (!sip_internal::ParseDecimal(pvalue, 255, &ttl)) return false;
+        if (!ParseDecimal(pvalue, 255, &ttl)) return false;
         via->ttl = pvalue;
         return true;
       }
@@ -97,6 +108,14 @@ bool ParseVia(std::string_view value, Via* via) {
         return true;
     }
   });
+}
+
+}  // namespace sipring::sip_internal
+
+namespace sipring::sip {
+
+bool ParseVia(std::string_view value, Via* via) {
+  return sip_internal::ParseViaWithin(value, value.data() + value.size(), via);
 }
 
 }  // namespace sipring::sip

@@ -24,6 +24,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "sip/internal/scan.h"
+
 namespace sipring::sip_internal {
 
 // Bit flags of the character-class table.
@@ -86,6 +88,16 @@ inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Whether p[0..4) is "sip" in any case followed by `then` (a scheme's "sip:", a version's
+// "SIP/"): one word compare, OR-ing 0x20 into the three letters (only 'S' and 's' OR to 's'). The
+// caller guarantees four readable bytes.
+inline bool IsSipThen(const char* p, char then) {
+  uint32_t word;
+  std::memcpy(&word, p, 4);
+  const uint32_t sip = 's' | 'i' << 8 | 'p' << 16 | static_cast<uint32_t>(static_cast<uint8_t>(then)) << 24;
+  return (word | 0x00202020u) == sip;
+}
+
 // An IPv6 reference without its brackets ("[::1]" -> "::1"); anything else unchanged.
 inline std::string_view StripBrackets(std::string_view h) {
   return h.size() >= 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
@@ -114,6 +126,16 @@ inline size_t TokenLength(std::string_view s) {
 
 inline bool IsTokenString(std::string_view s) { return !s.empty() && TokenLength(s) == s.size(); }
 
+// Resets a parser's result struct (Via, Uri, NameAddr) to its defaults by copying a constant
+// default object: plain 16-byte moves. `*via = Via()` makes GCC 12 build a temporary on the stack
+// with `rep stos` and copy it through 16-byte loads of 8-byte stores (a store-forwarding stall),
+// once per value on every message.
+template <typename T>
+[[gnu::always_inline]] inline void ResetToDefault(T* obj) {
+  static constexpr T kDefault{};
+  *obj = kDefault;
+}
+
 // Parses an unsigned decimal of 1..n digits (leading zeros allowed, as RFC 3261 permits them)
 // whose value must not exceed `max`. Rejects empty input, non-digits and overflow without ever
 // wrapping: the torture tests (scalar02, scalarlg, bigcode) send 20+ digit numbers on purpose.
@@ -121,8 +143,10 @@ inline bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
   if (s.empty()) return false;
   uint64_t v = 0;
   for (char c : s) {
-    if (!IsDigit(c)) return false;
-    v = v * 10 + static_cast<uint64_t>(c - '0');
+    // One unsigned compare tests for a digit: any other byte wraps to above 9.
+    const uint64_t digit = static_cast<uint8_t>(c) - uint64_t{'0'};
+    if (digit > 9) return false;
+    v = v * 10 + digit;
     if (v > max) return false;
   }
   *out = v;
@@ -131,26 +155,30 @@ inline bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
 
 // Scans a quoted-string that starts at s[0] == '"'. Returns the length including both quotes, or
 // 0 when it is unterminated. quoted-pair (backslash + any octet but CR/LF) is skipped as a unit so
-// an escaped quote does not close the string (wsinv: "J Rosenberg \\\"").
-inline size_t QuotedStringLength(std::string_view s) {
-  for (size_t i = 1; i < s.size(); ++i) {
-    if (s[i] == '\\') {
-      ++i;
-      continue;
-    }
-    if (s[i] == '"') return i + 1;
+// an escaped quote does not close the string (wsinv: "J Rosenberg \\\""). Bytes up to `limit`
+// (>= the end of `s`) may be read, as scan.h explains.
+inline size_t QuotedStringLength(std::string_view s, const char* limit) {
+  const char* const end = s.data() + s.size();
+  const char* p = s.data() + 1;
+  while (true) {
+    p = FindFirst<ByteIsEither<'"', '\\'>>(p, end, limit);
+    if (p == end) return 0;
+    if (*p == '"') return static_cast<size_t>(p - s.data()) + 1;
+    if (end - p <= 2) return 0;  // the backslash escapes the last byte, or nothing
+    p += 2;
   }
-  return 0;
 }
 
 // Splits a comma-separated header value at its first top-level comma: commas inside
 // quoted-strings and <...> do not count (a URI in angle brackets may carry a comma in its user
 // part, intmeth). Returns the first element untrimmed and advances `rest` past the comma; `rest`
-// becomes empty (data() == nullptr) when there is no further element.
-[[gnu::always_inline]] inline std::string_view NextListElement(std::string_view* rest) {
+// becomes empty (data() == nullptr) when there is no further element. Bytes up to `limit` may be
+// read (scan.h).
+[[gnu::always_inline]] inline std::string_view NextListElement(std::string_view* rest,
+                                                              const char* limit) {
   std::string_view s = *rest;
   // Fast path: most values (a single Via, Route, Contact) have no comma at all.
-  if (s.empty() || std::memchr(s.data(), ',', s.size()) == nullptr) {
+  if (s.empty() || FindFirst<ByteIs<','>>(s.data(), s.data() + s.size(), limit) == s.data() + s.size()) {
     *rest = std::string_view();
     return s;
   }
@@ -158,7 +186,7 @@ inline size_t QuotedStringLength(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
     if (c == '"') {
-      const size_t q = QuotedStringLength(s.substr(i));
+      const size_t q = QuotedStringLength(s.substr(i), limit);
       if (q == 0) break;  // unterminated: the element runs to the end, its parser rejects it
       i += q - 1;
     } else if (c == '<') {
@@ -174,134 +202,104 @@ inline size_t QuotedStringLength(std::string_view s) {
   return s;
 }
 
+[[gnu::always_inline]] inline std::string_view NextListElement(std::string_view* rest) {
+  return NextListElement(rest, rest->data() + rest->size());
+}
+
 }  // namespace sipring::sip_internal
 
 namespace sipring::sip_internal {
 
-// First byte in [p, end) of class kClassValueStop (LWS ; , "), or `end`. Parameter values
-// (branches, tags) are the longest runs the parsers scan byte by byte, so this tests 16 bytes per
-// step with SSE2 (8 with the SWAR "has byte equal to" trick elsewhere) before the table decides.
-// Both tests flag a superset of the stop bytes (every byte < 0x21; SSE2 also bytes >= 0x80) and
-// never miss one, and the lowest flagged byte is exact for the SWAR test (a borrow only runs
-// upward from a true hit), so the first flagged byte is checked with the table and the scan
-// resumes after it when it was not a stop.
-inline const char* FindValueStop(const char* p, const char* end) {
+// Byte classes of the table above for FindFirst (scan.h), each with its SSE2 form.
+
+// LWS inside a folded value: SP, HT, CR, LF (kClassLws).
+struct LwsByte {
+  static bool Scalar(char c) { return Is(c, kClassLws); }
 #if defined(__SSE2__)
-  const __m128i semi16 = _mm_set1_epi8(';');
-  const __m128i comma16 = _mm_set1_epi8(',');
-  const __m128i quote16 = _mm_set1_epi8('"');
-  const __m128i sp16 = _mm_set1_epi8(0x21);
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i hit = _mm_or_si128(
-        _mm_or_si128(_mm_cmpeq_epi8(v, semi16), _mm_cmpeq_epi8(v, comma16)),
-        _mm_or_si128(_mm_cmpeq_epi8(v, quote16), _mm_cmplt_epi8(v, sp16)));
-    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
-    if (mask == 0) {
-      p += 16;
-      continue;
-    }
-    const char* const q = p + std::countr_zero(mask);
-    if (Is(*q, kClassValueStop)) return q;
-    p = q + 1;
+  static __m128i Simd(__m128i v) {
+    return _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'))),
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
   }
 #endif
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  while (end - p >= 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    const uint64_t low = (v - kOnes * 0x21) & ~v;
-    const uint64_t semi = v ^ (kOnes * ';');
-    const uint64_t comma = v ^ (kOnes * ',');
-    const uint64_t quote = v ^ (kOnes * '"');
-    const uint64_t hit = (low | ((semi - kOnes) & ~semi) | ((comma - kOnes) & ~comma) |
-                          ((quote - kOnes) & ~quote)) & kHigh;
-    if (hit == 0) {
-      p += 8;
-      continue;
-    }
-    if constexpr (std::endian::native != std::endian::little) break;
-    const char* const q = p + std::countr_zero(hit) / 8;
-    if (Is(*q, kClassValueStop)) return q;
-    p = q + 1;
-  }
-  while (p < end && !Is(*p, kClassValueStop)) ++p;
-  return p;
-}
-
-// One step of a `*( SEMI generic-param )` list, RFC 3261 §25.1 (SEMI = SWS ";" SWS, generic-param
-// = token [ EQUAL gen-value ], gen-value = token / host / quoted-string).
-enum class ParamStep {
-  kParam,  // one parameter was read into name/value; call again
-  kEnd,    // no more parameters (only LWS was left)
-  kError,  // malformed: empty parameter (";;"), bad name, or junk where ';' was expected
 };
 
-// Reads the next parameter from `*rest`, which must start (after optional LWS) with ';'. A value
-// is a quoted-string or a run of bytes up to LWS or ';' (so received=[2001:db8::9:255] and
-// bracket-less IPv6 both pass, RFC 5118 §4.5). `value` is empty and `has_value` false for a
-// parameter without "=". Pointer-based and always inlined: it runs for every parameter of every
-// Via and name-addr, and inlined its out-parameters stay in registers.
-[[gnu::always_inline]] inline ParamStep NextParam(std::string_view* rest, std::string_view* name,
-                                                 std::string_view* value, bool* has_value) {
-  const char* p = rest->data();
-  const char* const end = p + rest->size();
-  while (p < end && IsLws(*p)) ++p;
-  if (p == end) {
-    *rest = std::string_view(end, 0);
-    return ParamStep::kEnd;
-  }
-  if (*p != ';') return ParamStep::kError;
-  ++p;
-  while (p < end && IsLws(*p)) ++p;
-  const char* const name_begin = p;
-  while (p < end && IsToken(*p)) ++p;
-  if (p == name_begin) return ParamStep::kError;
-  *name = std::string_view(name_begin, static_cast<size_t>(p - name_begin));
-  *has_value = false;
-  *value = std::string_view();
-  const char* q = p;
-  while (q < end && IsLws(*q)) ++q;
-  if (q < end && *q == '=') {
-    ++q;
-    while (q < end && IsLws(*q)) ++q;
-    const char* const value_begin = q;
-    if (q < end && *q == '"') {
-      const size_t n = QuotedStringLength(std::string_view(q, static_cast<size_t>(end - q)));
-      if (n == 0) return ParamStep::kError;
-      q += n;
-    } else {
-      q = FindValueStop(q, end);
-      if (q == value_begin) return ParamStep::kError;
-    }
-    *value = std::string_view(value_begin, static_cast<size_t>(q - value_begin));
-    *has_value = true;
-    p = q;
-  }
-  *rest = std::string_view(p, static_cast<size_t>(end - p));
-  return ParamStep::kParam;
-}
+// Ends an unquoted parameter value: LWS ; , " (kClassValueStop).
+using ValueStopByte = AnyOf<LwsByte, ByteIsEither<';', ','>, ByteIs<'"'>>;
 
-// Walks a `*( SEMI generic-param )` list, calling f(name, value, has_value) for each parameter;
-// f returns false to refuse the list (a parameter that must have a value, a bad ttl). Returns
-// false on a malformed list or a refusal. The one loop over NextParam: Via, name-addr and the
-// forwarder all read parameters through it.
-template <typename F>
-[[gnu::always_inline]] inline bool ForEachParam(std::string_view s, F&& f) {
-  std::string_view name, value;
-  bool has_value = false;
-  while (true) {
-    switch (NextParam(&s, &name, &value, &has_value)) {
-      case ParamStep::kEnd:
-        return true;
-      case ParamStep::kError:
-        return false;
-      case ParamStep::kParam:
-        break;
-    }
-    if (!f(name, value, has_value)) return false;
+// Ends or breaks an addr-spec outside < >: LWS ; ? , (kClassAddrSpecStop).
+using AddrSpecStopByte = AnyOf<LwsByte, ByteIsEither<';', '?'>, ByteIs<','>>;
+
+// Not a hostname / IPv4 byte (kClassHost: alphanum, '-', '.'): where a sent-by or URI host ends.
+struct NotHostByte {
+  static bool Scalar(char c) { return !Is(c, kClassHost); }
+#if defined(__SSE2__)
+  static __m128i Simd(__m128i v) {
+    // Signed compares: bytes >= 0x80 are negative and fall outside both ranges.
+    const __m128i l = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(l, _mm_set1_epi8('a' - 1)),
+                                         _mm_cmplt_epi8(l, _mm_set1_epi8('z' + 1)));
+    // '-' '.' '/' '0'..'9' is one range; '/' is taken out again.
+    const __m128i range = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('-' - 1)),
+                                        _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    const __m128i digit_dash_dot = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('/')), range);
+    return _mm_xor_si128(_mm_or_si128(letter, digit_dash_dot), _mm_set1_epi8(-1));
   }
+#endif
+};
+
+// A byte that never occurs in a URI: CTLs, SP, DEL, '<', '>', '"' (kClassUriStop).
+struct UriStopByte {
+  static bool Scalar(char c) { return Is(c, kClassUriStop); }
+#if defined(__SSE2__)
+  static __m128i Simd(__m128i v) {
+    const __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x20)), v);  // unsigned <= 0x20
+    return _mm_or_si128(_mm_or_si128(ctl, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))),
+                        AnyOf<ByteIsEither<'<', '>'>, ByteIs<'"'>>::Simd(v));
+  }
+#endif
+};
+
+// The '\n' ending the header line that starts at or before `p`: the first '\n' in [p, end) not
+// followed by SP or HT (those are line folds, RFC 3261 §7.3.1; a '\n' that is the last byte
+// ends its line), or nullptr when there is none. The parser calls this for every header line, so
+// it tests 16 bytes per step with SSE2 and only looks at the byte after each '\n' it finds; the
+// last partial block goes to memchr.
+inline const char* FindLineEnd(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i nl16 = _mm_set1_epi8('\n');
+  // 32 bytes per step while they last: a header line is ~50 bytes, so this halves the steps.
+  while (end - p >= 32) {
+    uint32_t mask =
+        static_cast<uint32_t>(_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), nl16))) |
+        static_cast<uint32_t>(_mm_movemask_epi8(
+            _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)), nl16)))
+            << 16;
+    while (mask != 0) {
+      const char* const q = p + std::countr_zero(mask);
+      if (q + 1 >= end || (q[1] != ' ' && q[1] != '\t')) return q;
+      mask &= mask - 1;
+    }
+    p += 32;
+  }
+  while (end - p >= 16) {
+    unsigned mask = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), nl16)));
+    while (mask != 0) {
+      const char* const q = p + std::countr_zero(mask);
+      if (q + 1 >= end || (q[1] != ' ' && q[1] != '\t')) return q;
+      mask &= mask - 1;
+    }
+    p += 16;
+  }
+#endif
+  while (p < end) {
+    const char* const q = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (q == nullptr || q + 1 >= end || (q[1] != ' ' && q[1] != '\t')) return q;
+    p = q + 1;
+  }
+  return nullptr;
 }
 
 // Compares a token (NextParam only returns tokens) with a lowercase name made of letters and '-'.
@@ -354,6 +352,153 @@ enum class ParamName {
     default:
       return ParamName::kOther;
   }
+}
+
+// The little-endian word of up to 8 bytes of `s`, zero above them; consteval, so the compares
+// below get constants (as constexpr it was computed at run time, ~200 instructions per INVITE).
+consteval uint64_t WordOf(std::string_view s) {
+  uint64_t w = 0;
+  for (size_t i = 0; i < s.size() && i < 8; ++i) w |= uint64_t{static_cast<uint8_t>(s[i])} << (8 * i);
+  return w;
+}
+
+// The known parameter name (ClassifyParam) at p, without the token loop: when the bytes there
+// spell one in any case and the byte after it is not a token byte, the token run is exactly that
+// name, since the names are letters only (OR 0x20 maps only 'B' and 'b' onto 'b'). Returns its
+// length and sets *kind, or 0 for any other name. Reads p[0..8): the caller checks p + 8 <= limit.
+[[gnu::always_inline]] inline size_t MatchParamName(const char* p, const char* end, ParamName* kind) {
+  uint64_t word;
+  std::memcpy(&word, p, 8);
+  word |= 0x2020202020202020ull;
+  size_t n = 0;
+  uint64_t expect = 0;
+  ParamName k = ParamName::kOther;
+  switch (static_cast<uint8_t>(word)) {
+    case 'b':
+      n = 6, expect = WordOf("branch"), k = ParamName::kBranch;
+      break;
+    case 'r':
+      if (static_cast<uint8_t>(word >> 8) == 'e') {
+        n = 8, expect = WordOf("received"), k = ParamName::kReceived;
+      } else {
+        n = 5, expect = WordOf("rport"), k = ParamName::kRport;
+      }
+      break;
+    case 'm':
+      n = 5, expect = WordOf("maddr"), k = ParamName::kMaddr;
+      break;
+    case 't':
+      if (static_cast<uint8_t>(word >> 8) == 'a') {
+        n = 3, expect = WordOf("tag"), k = ParamName::kTag;
+      } else {
+        n = 3, expect = WordOf("ttl"), k = ParamName::kTtl;
+      }
+      break;
+    default:
+      return 0;
+  }
+  const uint64_t mask = n == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * n)) - 1;
+  if ((word & mask) != expect || static_cast<size_t>(end - p) < n) return 0;
+  if (static_cast<size_t>(end - p) > n && IsToken(p[n])) return 0;  // a longer name: "branches"
+  *kind = k;
+  return n;
+}
+
+// One step of a `*( SEMI generic-param )` list, RFC 3261 §25.1 (SEMI = SWS ";" SWS, generic-param
+// = token [ EQUAL gen-value ], gen-value = token / host / quoted-string).
+enum class ParamStep {
+  kParam,  // one parameter was read into name/value; call again
+  kEnd,    // no more parameters (only LWS was left)
+  kError,  // malformed: empty parameter (";;"), bad name, or junk where ';' was expected
+};
+
+// Reads the next parameter from `*rest`, which must start (after optional LWS) with ';'. A value
+// is a quoted-string or a run of bytes up to LWS or ';' (so received=[2001:db8::9:255] and
+// bracket-less IPv6 both pass, RFC 5118 §4.5). `value` is empty and `has_value` false for a
+// parameter without "=". Pointer-based and always inlined: it runs for every parameter of every
+// Via and name-addr, and inlined its out-parameters stay in registers. Bytes up to `limit` may be
+// read (scan.h).
+[[gnu::always_inline]] inline ParamStep NextParam(std::string_view* rest, const char* limit,
+                                                 ParamName* kind, std::string_view* name,
+                                                 std::string_view* value, bool* has_value) {
+  const char* p = rest->data();
+  const char* const end = p + rest->size();
+  while (p < end && IsLws(*p)) ++p;
+  if (p == end) {
+    *rest = std::string_view(end, 0);
+    return ParamStep::kEnd;
+  }
+  if (*p != ';') return ParamStep::kError;
+  ++p;
+  while (p < end && IsLws(*p)) ++p;
+  const char* const name_begin = p;
+  *kind = ParamName::kOther;
+  if (limit - p >= 8) {
+    // A known name costs one word compare instead of the token loop and ClassifyParam; when it
+    // is not one, ClassifyParam could only say kOther.
+    p += MatchParamName(p, end, kind);
+    if (p == name_begin) {
+      while (p < end && IsToken(*p)) ++p;
+    }
+    if (p == name_begin) return ParamStep::kError;
+    *name = std::string_view(name_begin, static_cast<size_t>(p - name_begin));
+  } else {
+    while (p < end && IsToken(*p)) ++p;
+    if (p == name_begin) return ParamStep::kError;
+    *name = std::string_view(name_begin, static_cast<size_t>(p - name_begin));
+    *kind = ClassifyParam(*name);
+  }
+  *has_value = false;
+  *value = std::string_view();
+  const char* q = p;
+  while (q < end && IsLws(*q)) ++q;
+  if (q < end && *q == '=') {
+    ++q;
+    while (q < end && IsLws(*q)) ++q;
+    const char* const value_begin = q;
+    if (q < end && *q == '"') {
+      const size_t n = QuotedStringLength(std::string_view(q, static_cast<size_t>(end - q)), limit);
+      if (n == 0) return ParamStep::kError;
+      q += n;
+    } else {
+      q = FindFirst<ValueStopByte>(q, end, limit);
+      if (q == value_begin) return ParamStep::kError;
+    }
+    *value = std::string_view(value_begin, static_cast<size_t>(q - value_begin));
+    *has_value = true;
+    p = q;
+  }
+  *rest = std::string_view(p, static_cast<size_t>(end - p));
+  return ParamStep::kParam;
+}
+
+// Walks a `*( SEMI generic-param )` list, calling f(kind, name, value, has_value) for each
+// parameter (kind: ClassifyParam(name));
+// f returns false to refuse the list (a parameter that must have a value, a bad ttl). Returns
+// false on a malformed list or a refusal. The one loop over NextParam: Via, name-addr and the
+// forwarder all read parameters through it. Bytes up to `limit` (>= the end of `s`) may be read
+// (scan.h).
+template <typename F>
+[[gnu::always_inline]] inline bool ForEachParam(std::string_view s, const char* limit, F&& f) {
+  ParamName kind = ParamName::kOther;
+  std::string_view name, value;
+  bool has_value = false;
+  while (true) {
+    switch (NextParam(&s, limit, &kind, &name, &value, &has_value)) {
+      case ParamStep::kEnd:
+        return true;
+      case ParamStep::kError:
+        return false;
+      case ParamStep::kParam:
+        break;
+    }
+    if (!f(kind, name, value, has_value)) return false;
+  }
+}
+
+template <typename F>
+[[gnu::always_inline]] inline bool ForEachParam(std::string_view s, F&& f) {
+  return ForEachParam(s, s.data() + s.size(), static_cast<F&&>(f));
 }
 
 }  // namespace sipring::sip_internal

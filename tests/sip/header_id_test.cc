@@ -24,6 +24,11 @@ TEST(HeaderIdTest, FullAndCompactNames) {
   EXPECT_EQ(LookupHeaderId("X-Foo"), HeaderId::kOther);
   EXPECT_EQ(LookupHeaderId(""), HeaderId::kOther);
   EXPECT_EQ(LookupHeaderId("z"), HeaderId::kOther);
+  // Exact for any bytes, not only tokens: CR must not stand in for '-', nor '@' for '`'.
+  EXPECT_EQ(LookupHeaderId("Call\rID"), HeaderId::kOther);
+  EXPECT_EQ(LookupHeaderId("Content-Length-"), HeaderId::kOther);
+  EXPECT_EQ(LookupHeaderId("Content-Lengt"), HeaderId::kOther);
+  EXPECT_EQ(LookupHeaderId("Content-Encoding-X"), HeaderId::kOther);
 }
 
 TEST(HeaderIdTest, CanonicalNamesRoundTrip) {

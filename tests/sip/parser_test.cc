@@ -110,6 +110,50 @@ TEST(ParserTest, HeaderNamesAreCaseInsensitiveWithCompactForms) {
   EXPECT_EQ(m.call_id, "id");
 }
 
+// The 16-byte name match (a known name, optional SP/HT, ':') and the byte loop it falls back to
+// must index the same lines: names at and past 16 bytes, space before the colon, a line end or
+// a fold before the colon, extension headers, and lines too close to the buffer's end for a
+// 16-byte load.
+TEST(ParserTest, HeaderNamesAtTheFastPathEdges) {
+  constexpr std::string_view kMsg =
+      "OPTIONS sip:x@example.com SIP/2.0\r\n"
+      "Content-Encoding: gzip\r\n"              // 16 bytes: ':' is the 17th
+      "Session-Expires \t : 90\r\n"           // ':' past 16 bytes after LWS
+      "Expires \t: 5\r\n"                       // LWS before ':' within 16 bytes
+      "Max-Forwards:70\r\n"
+      "X-Very-Long-Extension-Name: 1\r\n"
+      "Via: SIP/2.0/UDP h;branch=z9hG4bKa\r\n"
+      "f: <sip:a@b>;tag=t\r\nt: <sip:c@d>\r\ni: id\r\nCSeq: 2 OPTIONS\r\n"
+      "l:0\r\n\r\n";
+  Message m;
+  ASSERT_EQ(Parse(kMsg, ParseLimits(), &m), ParseError::kOk);
+  ASSERT_NE(m.Find(HeaderId::kContentEncoding), nullptr);
+  EXPECT_EQ(m.Find(HeaderId::kContentEncoding)->value, "gzip");
+  ASSERT_NE(m.Find(HeaderId::kSessionExpires), nullptr);
+  EXPECT_EQ(m.Find(HeaderId::kSessionExpires)->name, "Session-Expires");
+  EXPECT_EQ(m.Find(HeaderId::kSessionExpires)->value, "90");
+  EXPECT_EQ(m.Find(HeaderId::kExpires)->name, "Expires");
+  EXPECT_EQ(m.expires, 5);
+  EXPECT_EQ(m.max_forwards, 70);
+  EXPECT_EQ(m.FindByName("x-very-long-extension-name")->value, "1");
+  EXPECT_EQ(m.content_length, 0);
+
+  // A name whose line ends (or folds) before the colon is a bad line, not "Via".
+  EXPECT_EQ(Parse("OPTIONS sip:x@y SIP/2.0\r\nVia\r\n : SIP/2.0/UDP h\r\n\r\n", ParseLimits(), &m),
+            ParseError::kBadHeaderLine);
+  EXPECT_EQ(Parse("OPTIONS sip:x@y SIP/2.0\r\nTo\r\nCSeq: 1 OPTIONS\r\n\r\n", ParseLimits(), &m),
+            ParseError::kBadHeaderLine);
+  EXPECT_EQ(m.Count(HeaderId::kCSeq), 1);
+  // A CR inside a name never matches the '-' of a known one.
+  EXPECT_EQ(Parse("OPTIONS sip:x@y SIP/2.0\r\nCall\rID: a\r\n\r\n", ParseLimits(), &m),
+            ParseError::kBadHeaderLine);
+  EXPECT_EQ(m.Count(HeaderId::kCallId), 0);
+  // The last lines of a buffer with no body: fewer than 16 bytes left for the name.
+  ASSERT_EQ(Parse("OPTIONS sip:x@y SIP/2.0\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n", ParseLimits(), &m),
+            ParseError::kOk);
+  EXPECT_EQ(m.content_length, 0);
+}
+
 TEST(ParserTest, WsinvValuesAcrossFoldsAndLws) {
   const std::string bytes = ReadTortureFile("wsinv.dat");
   Message m;

@@ -1,0 +1,162 @@
+// File: sip/internal/header_names.h
+//
+// The header names sipring knows (header_id.h) as constant tables: the canonical spellings, the
+// compact forms, and a perfect hash over the full names whose slots hold 16-byte patterns, so one
+// SSE2 compare decides a name. The parser calls MatchHeaderName() for every header of every
+// message; LookupHeaderId() is the same lookup on any string_view. Internal to sip/ (STYLE.md
+// rule 4).
+//
+// Constant tables and pure functions: no state, no allocation, any thread.
+//
+// Example:
+//   char name[16] = "Max-Forwards";  // 16 readable bytes from the name's first one
+//   HeaderId id = sip_internal::MatchHeaderName(name, 12);  // HeaderId::kMaxForwards
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "sip/header_id.h"
+
+namespace sipring::sip_internal {
+
+struct HeaderNameEntry {
+  std::string_view name;  // canonical spelling, the one sipring writes
+  sip::HeaderId id;
+};
+
+// Full names, one per id (CanonicalName() reads them; the hash table below is built from them).
+inline constexpr std::array<HeaderNameEntry, 28> kHeaderNames = {{
+    {"Via", sip::HeaderId::kVia},
+    {"From", sip::HeaderId::kFrom},
+    {"To", sip::HeaderId::kTo},
+    {"Call-ID", sip::HeaderId::kCallId},
+    {"CSeq", sip::HeaderId::kCSeq},
+    {"Max-Forwards", sip::HeaderId::kMaxForwards},
+    {"Route", sip::HeaderId::kRoute},
+    {"Record-Route", sip::HeaderId::kRecordRoute},
+    {"Contact", sip::HeaderId::kContact},
+    {"Content-Length", sip::HeaderId::kContentLength},
+    {"Content-Type", sip::HeaderId::kContentType},
+    {"Expires", sip::HeaderId::kExpires},
+    {"Require", sip::HeaderId::kRequire},
+    {"Proxy-Require", sip::HeaderId::kProxyRequire},
+    {"Supported", sip::HeaderId::kSupported},
+    {"Unsupported", sip::HeaderId::kUnsupported},
+    {"Date", sip::HeaderId::kDate},
+    {"Retry-After", sip::HeaderId::kRetryAfter},
+    {"Content-Encoding", sip::HeaderId::kContentEncoding},
+    {"Subject", sip::HeaderId::kSubject},
+    {"Event", sip::HeaderId::kEvent},
+    {"Allow-Events", sip::HeaderId::kAllowEvents},
+    {"Refer-To", sip::HeaderId::kReferTo},
+    {"Referred-By", sip::HeaderId::kReferredBy},
+    {"Session-Expires", sip::HeaderId::kSessionExpires},
+    {"Allow", sip::HeaderId::kAllow},
+    {"Accept", sip::HeaderId::kAccept},
+    {"Warning", sip::HeaderId::kWarning},
+}};
+
+// Compact forms (RFC 3261 §7.3.3 and the IANA registry), indexed by the byte as received.
+constexpr std::array<sip::HeaderId, 256> MakeCompactTable() {
+  std::array<sip::HeaderId, 256> t{};
+  constexpr std::pair<char, sip::HeaderId> kCompact[] = {
+      {'v', sip::HeaderId::kVia},           {'f', sip::HeaderId::kFrom},
+      {'t', sip::HeaderId::kTo},            {'i', sip::HeaderId::kCallId},
+      {'m', sip::HeaderId::kContact},       {'l', sip::HeaderId::kContentLength},
+      {'c', sip::HeaderId::kContentType},   {'k', sip::HeaderId::kSupported},
+      {'e', sip::HeaderId::kContentEncoding}, {'s', sip::HeaderId::kSubject},
+      {'o', sip::HeaderId::kEvent},         {'u', sip::HeaderId::kAllowEvents},
+      {'r', sip::HeaderId::kReferTo},       {'b', sip::HeaderId::kReferredBy},
+      {'x', sip::HeaderId::kSessionExpires},
+  };
+  for (const auto& [c, id] : kCompact) {
+    t[static_cast<uint8_t>(c)] = id;
+    t[static_cast<uint8_t>(c - 'a' + 'A')] = id;
+  }
+  return t;
+}
+inline constexpr std::array<sip::HeaderId, 256> kCompactHeaders = MakeCompactTable();
+
+// Perfect hash of a full name (lengths 2..16) on its length and its first and last bytes with
+// 0x20 set (case-folded letters); collision-free over kHeaderNames, which the static_assert
+// after the table proves. 19 and 7 were found by search; the multiplies compile to lea.
+constexpr size_t HeaderNameSlot(size_t size, uint8_t first, uint8_t last) {
+  return (size + (first | 0x20u) * 19u + (last | 0x20u) * 7u) & 63u;
+}
+
+// A slot: the name as 16 bytes that a received name must equal after OR-ing `fold` into it.
+// fold is 0x20 on letters (so both cases match, and no other byte can: only 'A' and 'a' OR to
+// 'a'), 0 on '-' (matched exactly), and 0xff past the name, where `expect` is 0xff too, so the
+// bytes after the name (':' , SP, the value) always compare equal. The size is compared apart.
+struct HeaderPattern {
+  alignas(16) std::array<uint8_t, 16> expect{};
+  alignas(16) std::array<uint8_t, 16> fold{};
+  uint8_t size = 0;                       // 0: empty slot
+  sip::HeaderId id = sip::HeaderId::kOther;
+};
+
+constexpr std::array<HeaderPattern, 64> MakeHeaderPatterns() {
+  std::array<HeaderPattern, 64> t{};
+  for (const HeaderNameEntry& e : kHeaderNames) {
+    const std::string_view n = e.name;
+    HeaderPattern& slot = t[HeaderNameSlot(n.size(), static_cast<uint8_t>(n.front()),
+                                           static_cast<uint8_t>(n.back()))];
+    for (size_t i = 0; i < 16; ++i) {
+      if (i >= n.size()) {
+        slot.expect[i] = slot.fold[i] = 0xff;
+        continue;
+      }
+      const char c = n[i];
+      const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+      slot.expect[i] = static_cast<uint8_t>(letter ? (c | 0x20) : c);
+      slot.fold[i] = letter ? 0x20 : 0x00;
+    }
+    slot.size = static_cast<uint8_t>(n.size());
+    slot.id = e.id;
+  }
+  return t;
+}
+inline constexpr std::array<HeaderPattern, 64> kHeaderPatterns = MakeHeaderPatterns();
+
+// A collision would leave a name in nobody's slot: every name must come back from its own.
+constexpr bool EveryHeaderNameHasItsSlot() {
+  for (const HeaderNameEntry& e : kHeaderNames) {
+    const HeaderPattern& slot = kHeaderPatterns[HeaderNameSlot(
+        e.name.size(), static_cast<uint8_t>(e.name.front()), static_cast<uint8_t>(e.name.back()))];
+    if (slot.id != e.id) return false;
+  }
+  return true;
+}
+static_assert(EveryHeaderNameHasItsSlot(), "HeaderNameSlot collides: search new multipliers");
+
+// The id of the `size`-byte name at `p` (any bytes: a name with a non-token byte never matches),
+// or kOther. Reads p[0..16) whatever `size` is, so 16 bytes from `p` must be readable; callers
+// with less copy the name into a 16-byte buffer first (LookupHeaderId does).
+inline sip::HeaderId MatchHeaderName(const char* p, size_t size) {
+  if (size <= 1) return size == 1 ? kCompactHeaders[static_cast<uint8_t>(p[0])] : sip::HeaderId::kOther;
+  if (size > 16) return sip::HeaderId::kOther;
+  const HeaderPattern& slot = kHeaderPatterns[HeaderNameSlot(
+      size, static_cast<uint8_t>(p[0]), static_cast<uint8_t>(p[size - 1]))];
+  if (slot.size != size) return sip::HeaderId::kOther;
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i folded = _mm_or_si128(v, _mm_load_si128(reinterpret_cast<const __m128i*>(slot.fold.data())));
+  const __m128i eq = _mm_cmpeq_epi8(folded, _mm_load_si128(reinterpret_cast<const __m128i*>(slot.expect.data())));
+  return _mm_movemask_epi8(eq) == 0xffff ? slot.id : sip::HeaderId::kOther;
+#else
+  for (size_t i = 0; i < 16; ++i) {
+    if ((static_cast<uint8_t>(p[i]) | slot.fold[i]) != slot.expect[i]) return sip::HeaderId::kOther;
+  }
+  return slot.id;
+#endif
+}
+
+}  // namespace sipring::sip_internal
