@@ -4,8 +4,8 @@
 
 #include <cerrno>
 #include <charconv>
-#include <ctime>
 
+#include "engine/clock.h"
 #include "engine/status.h"
 
 namespace sipring::engine {
@@ -201,16 +201,11 @@ void FormatTimestamp(int64_t unix_ms, char out[24]) {
   out[23] = 'Z';
 }
 
-int64_t NowUnixMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
-}
-
 void Emit(LogLevel level, std::string_view event, std::span<const LogField> fields,
           uint64_t suppressed) {
   char buf[kMaxLogLineBytes];
-  const size_t n = FormatLogLine(buf, NowUnixMs(), level, event, fields, suppressed);
+  const size_t n = FormatLogLine(buf, static_cast<int64_t>(RealtimeNs() / 1'000'000), level,
+                                 event, fields, suppressed);
   const int fd = g_sink_fd.load(std::memory_order_relaxed);
   ssize_t w;
   do {
@@ -300,12 +295,6 @@ bool LogRateLimiter::Allow(uint64_t now_ms) {
   }
 }
 
-uint64_t NowMonotonicMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
-}
-
 void LogLimitedAt(LogRateLimiter& limiter, uint64_t now_ms, LogLevel level,
                   std::string_view event, std::initializer_list<LogField> fields) {
   if (!LogEnabled(level)) return;
@@ -316,7 +305,7 @@ void LogLimitedAt(LogRateLimiter& limiter, uint64_t now_ms, LogLevel level,
 
 void LogLimited(LogRateLimiter& limiter, LogLevel level, std::string_view event,
                 std::initializer_list<LogField> fields) {
-  LogLimitedAt(limiter, NowMonotonicMs(), level, event, fields);
+  LogLimitedAt(limiter, MonotonicMs(), level, event, fields);
 }
 
 }  // namespace sipring::engine

@@ -146,7 +146,7 @@ class LogRateLimiter {
   LogRateLimiter& operator=(const LogRateLimiter&) = delete;
 
   // True if a line may be written at `now_ms` (a monotonic clock in milliseconds, e.g.
-  // NowMonotonicMs()); false counts one suppressed line. Threads may pass clocks read a moment
+  // MonotonicMs() of engine/clock.h); false counts one suppressed line. Threads may pass clocks read a moment
   // apart: a `now_ms` behind another caller's only makes this one call stricter.
   [[nodiscard]] bool Allow(uint64_t now_ms);
 
@@ -165,10 +165,7 @@ class LogRateLimiter {
   std::atomic<uint64_t> suppressed_{0};
 };
 
-// CLOCK_MONOTONIC in milliseconds (what LogLimited passes to LogRateLimiter::Allow).
-uint64_t NowMonotonicMs();
-
-// Log() gated by `limiter` at NowMonotonicMs(). A line below the minimum level neither spends a
+// Log() gated by `limiter` at MonotonicMs(). A line below the minimum level neither spends a
 // token nor counts as suppressed. When lines were suppressed since the last one let through, the
 // line carries suppressed=N (N = lines dropped by this limiter since then).
 void LogLimited(LogRateLimiter& limiter, LogLevel level, std::string_view event,

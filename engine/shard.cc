@@ -7,9 +7,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 
+#include "engine/clock.h"
 #include "engine/status.h"
 
 namespace sipring::engine {
@@ -33,11 +35,7 @@ class Shard::Waker : public CompletionHandler {
   Shard& shard_;
 };
 
-uint64_t Shard::NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000 + uint64_t(ts.tv_nsec) / 1000000;
-}
+uint64_t Shard::NowMs() { return MonotonicMs(); }
 
 Shard::Shard(int index, const ShardOptions& options, std::unique_ptr<ShardApp> app)
     : index_(index), options_(options), app_(std::move(app)) {}
@@ -218,32 +216,37 @@ void ShardGroup::Join() {
   threads_.clear();
 }
 
-int ShardGroup::WaitForSignal(int64_t stop_after_ms) {
-  if (stop_after_ms < 0) {
-    int sig;
-    do {
-      sig = WaitForSignalFor(-1);
-    } while (sig == 0);
-    return sig;
-  }
-  const int sig = WaitForSignalFor(stop_after_ms);
-  return sig == 0 ? SIGTERM : sig;  // timed out: behave as an orderly stop
-}
-
-int ShardGroup::WaitForSignalFor(int64_t timeout_ms) {
+int ShardGroup::WaitForSignal(int64_t stop_after_ms, int64_t tick_ms,
+                              const std::function<void()>& tick) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  int sig;
-  if (timeout_ms >= 0) {
-    timespec ts{.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000};
-    sig = sigtimedwait(&set, nullptr, &ts);
-  } else {
-    sig = sigwaitinfo(&set, nullptr);
+  const bool ticking = tick && tick_ms > 0;
+  const uint64_t start = MonotonicMs();
+  uint64_t next_tick = start + (ticking ? uint64_t(tick_ms) : 0);
+  for (;;) {
+    const uint64_t now = MonotonicMs();
+    if (ticking && now >= next_tick) {
+      tick();
+      next_tick = now + uint64_t(tick_ms);
+    }
+    int64_t wait = ticking ? int64_t(next_tick - now) : -1;
+    if (stop_after_ms >= 0) {
+      const int64_t left = stop_after_ms - int64_t(now - start);
+      if (left <= 0) return SIGTERM;  // time is up: behave as an orderly stop
+      wait = wait < 0 ? left : std::min(wait, left);
+    }
+    int sig;
+    if (wait >= 0) {
+      timespec ts{.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
+      sig = sigtimedwait(&set, nullptr, &ts);
+    } else {
+      sig = sigwaitinfo(&set, nullptr);
+    }
+    if (sig > 0) return sig;  // else timed out (EAGAIN) or interrupted (EINTR): look again
   }
-  return sig < 0 ? 0 : sig;  // EAGAIN (timed out) or EINTR: no signal
 }
 
 void ShardGroup::Shutdown(int signal, uint64_t drain_ms) {

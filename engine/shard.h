@@ -139,10 +139,10 @@ class ShardGroup {
   // Waits for SIGTERM or SIGINT (or for `stop_after_ms` >= 0 to pass, reported as SIGTERM) and
   // returns which. Threads started by Start() have the signals blocked, so only this thread takes
   // them. The shards keep running: the caller may stop its own readers first, then Shutdown().
-  int WaitForSignal(int64_t stop_after_ms = -1);
-  // One wait of at most `timeout_ms` (< 0: no limit): SIGTERM, SIGINT, or 0 when none came (time
-  // out, or interrupted), so a caller can do periodic work (the watchdog) between waits.
-  static int WaitForSignalFor(int64_t timeout_ms);
+  // With `tick`, calls it on this thread every `tick_ms` (> 0) while waiting: the daemon's
+  // watchdog.
+  int WaitForSignal(int64_t stop_after_ms = -1, int64_t tick_ms = -1,
+                    const std::function<void()>& tick = {});
   // SIGTERM: drain within `drain_ms`; SIGINT: stop at once. Returns after all threads joined.
   void Shutdown(int signal, uint64_t drain_ms);
   void DrainAll(uint64_t drain_ms);

@@ -3,7 +3,6 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <string>
 #include <utility>
 
+#include "engine/clock.h"
 #include "engine/status.h"
 #include "transports/socket_options.h"
 
@@ -23,12 +23,6 @@ constexpr std::string_view kDefaultContentType = "text/plain; charset=utf-8";
 // lose the answer it has not read yet (the 431 of an oversized request, typically).
 constexpr int kMaxLingerMs = 1000;
 constexpr size_t kMaxLingerBytes = 1 << 20;
-
-uint64_t NowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
-}
 
 // Index just past the blank line ending the request head, or npos. Bare LF line ends are
 // accepted too (RFC 9112 §2.2 allows a recipient to).
@@ -183,7 +177,7 @@ void AdminServer::Run() {
 AdminServer::Wait AdminServer::WaitFor(int fd, short events, uint64_t deadline_ms) {
   while (true) {
     if (stopping_.load(std::memory_order_relaxed)) return Wait::kStopping;
-    const uint64_t now = NowMs();
+    const uint64_t now = engine::MonotonicMs();
     if (now >= deadline_ms) return Wait::kTimedOut;
     pollfd fds[2] = {{fd, events, 0}, {wake_fd_, POLLIN, 0}};
     const int r = poll(fds, 2, static_cast<int>(std::min<uint64_t>(deadline_ms - now, 60'000)));
@@ -232,13 +226,13 @@ void AdminServer::Respond(int fd, int status, std::string_view content_type, std
   out.append(extra_headers);
   out.append("\r\n");
   if (!head_only) out.append(body);
-  if (WriteAll(fd, out, NowMs() + static_cast<uint64_t>(options_.write_timeout_ms))) {
+  if (WriteAll(fd, out, engine::MonotonicMs() + static_cast<uint64_t>(options_.write_timeout_ms))) {
     stats_.responses.Add();
   }
 }
 
 void AdminServer::Serve(int fd) {
-  const uint64_t read_deadline = NowMs() + static_cast<uint64_t>(options_.read_timeout_ms);
+  const uint64_t read_deadline = engine::MonotonicMs() + static_cast<uint64_t>(options_.read_timeout_ms);
   // One byte past the cap, so "exactly at the cap" and "over it" can be told apart.
   std::string buf(options_.max_request_bytes + 1, '\0');
   size_t len = 0;
@@ -301,7 +295,7 @@ void AdminServer::Serve(int fd) {
   shutdown(fd, SHUT_WR);
   char sink[4096];
   const uint64_t linger_deadline =
-      NowMs() + static_cast<uint64_t>(std::min(options_.read_timeout_ms, kMaxLingerMs));
+      engine::MonotonicMs() + static_cast<uint64_t>(std::min(options_.read_timeout_ms, kMaxLingerMs));
   size_t drained = 0;
   while (drained < kMaxLingerBytes) {
     const ssize_t n = read(fd, sink, sizeof(sink));

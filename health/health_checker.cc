@@ -2,7 +2,6 @@
 
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/status.h"
 #include "health/kernel_counters.h"
@@ -30,38 +30,21 @@ constexpr size_t kInstanceHex = 8;
 constexpr size_t kBranchSize = kBranchPrefix.size() + kInstanceHex + 4 + 8;
 constexpr uint32_t kSelfBit = 0x8000;  // in the target field: a self probe of listener (id & 0x7fff)
 
-bool ParseHex(std::string_view s, uint32_t* out) {
-  uint32_t v = 0;
-  for (char c : s) {
-    v <<= 4;
-    if (c >= '0' && c <= '9') v |= uint32_t(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= uint32_t(c - 'a' + 10);
-    else return false;
-  }
-  *out = v;
-  return true;
-}
-
 // Our own address as the target will see it: what the kernel would pick to reach it. Read once
 // at start with a connected throwaway socket; nothing is sent.
 std::string LocalHostTowards(const SockAddr& target) {
-  const int fd = socket(target.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return target.family() == AF_INET6 ? "[::1]" : "127.0.0.1";
-  SockAddr local = target;
-  socklen_t len = sizeof(sockaddr_storage);
   std::string host;
-  if (connect(fd, target.sa(), target.len()) == 0 && getsockname(fd, local.mutable_sa(), &len) == 0) {
-    host = SockAddr::FromSockaddr(local.sa(), len).HostText();
+  if (const int fd = socket(target.family(), SOCK_DGRAM | SOCK_CLOEXEC, 0); fd >= 0) {
+    SockAddr local = target;
+    socklen_t len = sizeof(sockaddr_storage);
+    if (connect(fd, target.sa(), target.len()) == 0 &&
+        getsockname(fd, local.mutable_sa(), &len) == 0) {
+      host = SockAddr::FromSockaddr(local.sa(), len).HostText();
+    }
+    close(fd);
   }
-  close(fd);
   if (host.empty()) host = target.family() == AF_INET6 ? "[::1]" : "127.0.0.1";
   return host;
-}
-
-uint64_t NowUs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000 + uint64_t(ts.tv_nsec) / 1000;
 }
 
 }  // namespace
@@ -99,6 +82,13 @@ sip::BackendState BackendHealth::state() const {
 
 // ---------------------------------------------------------------------------------------------
 // HealthChecker
+
+const engine::Counter& HealthCounters::Kernel(uint64_t KernelCounters::*field) const {
+  for (size_t i = 0; i < kKernelCounterCount; ++i) {
+    if (kKernelCounters[i].field == field) return kernel[i];
+  }
+  return kernel[0];  // unreachable: every field is in kKernelCounters
+}
 
 engine::ShardOptions HealthChecker::ShardOptions() {
   engine::ShardOptions o;
@@ -174,6 +164,7 @@ absl::Status HealthChecker::Start(engine::Shard& shard) {
     t->index = self ? self_index++ : i;
     t->self = self;
     t->address = address;
+    t->address_text = address.ToString();
     t->via_host = LocalHostTowards(address);
     t->socket = sock.get();
     t->timer.on_expire = &HealthChecker::OnTimer;
@@ -187,17 +178,12 @@ absl::Status HealthChecker::Start(engine::Shard& shard) {
     targets_.push_back(std::move(t));
   }
   for (auto& t : targets_) Schedule(*t);
-  for (size_t i = 0; i < options_.backends.size(); ++i) {
-    counters_->backends[i].state.Set(static_cast<uint64_t>(health_[i].state()));
-  }
   ReadKernelCounters(now);
   return absl::OkStatus();
 }
 
 void HealthChecker::Schedule(Target& t) {
-  const uint64_t at = t.outstanding
-                          ? t.sent_ms + (t.self ? options_.self_probe_timeout_ms : options_.timeout_ms)
-                          : t.next_send_ms;
+  const uint64_t at = t.outstanding ? t.sent_us / 1000 + TimeoutMs(t) : t.next_send_ms;
   shard_->timers().Schedule(&t.timer, at);
 }
 
@@ -206,8 +192,7 @@ void HealthChecker::OnTimer(engine::Timer* timer) {
   HealthChecker& self = *t.owner;
   const uint64_t now = engine::Shard::NowMs();
   if (t.outstanding) {
-    const uint64_t timeout = t.self ? self.options_.self_probe_timeout_ms : self.options_.timeout_ms;
-    if (now >= t.sent_ms + timeout) {
+    if (now >= t.sent_us / 1000 + self.TimeoutMs(t)) {
       self.Finish(t, now, /*status=*/0, /*from_backend=*/false);
       return;  // Finish reschedules
     }
@@ -217,9 +202,12 @@ void HealthChecker::OnTimer(engine::Timer* timer) {
   self.Schedule(t);
 }
 
+uint64_t HealthChecker::TimeoutMs(const Target& t) const {
+  return t.self ? options_.self_probe_timeout_ms : options_.timeout_ms;
+}
+
 void HealthChecker::Send(Target& t, uint64_t now_ms) {
-  const uint64_t period = t.self ? options_.self_probe_interval_ms : options_.interval_ms;
-  t.next_send_ms = now_ms + period;
+  t.next_send_ms = now_ms + (t.self ? options_.self_probe_interval_ms : options_.interval_ms);
   engine::BufferPool& pool = shard_->pool();
   const std::optional<uint16_t> slot = pool.Take();
   if (!slot) {
@@ -232,7 +220,6 @@ void HealthChecker::Send(Target& t, uint64_t now_ms) {
   sip_internal::ToHex(t.index | (t.self ? kSelfBit : 0u), 4, branch_tail);
   sip_internal::ToHex(t.seq, 8, branch_tail + 4);
   const std::string_view tail(branch_tail, sizeof(branch_tail));
-  const std::string target = t.address.ToString();
   const uint16_t port = t.socket->local().port();
   // A self probe needs a user part, or sipring would answer it itself instead of balancing it.
   const int n = std::snprintf(
@@ -247,10 +234,12 @@ void HealthChecker::Send(Target& t, uint64_t now_ms) {
       "Accept: application/sdp\r\n"
       "User-Agent: sipring-health\r\n"
       "Content-Length: 0\r\n\r\n",
-      t.self ? "sipring-self-probe@" : "", target.c_str(), t.via_host.c_str(), unsigned{port},
+      t.self ? "sipring-self-probe@" : "", t.address_text.c_str(), t.via_host.c_str(),
+      unsigned{port},
       int(kBranchPrefix.size()), kBranchPrefix.data(), int(kInstanceHex), instance_hex_,
       int(tail.size()), tail.data(), t.via_host.c_str(), int(kInstanceHex), instance_hex_,
-      t.self ? "sipring-self-probe@" : "", target.c_str(), int(kInstanceHex), instance_hex_,
+      t.self ? "sipring-self-probe@" : "", t.address_text.c_str(), int(kInstanceHex),
+      instance_hex_,
       int(tail.size()), tail.data(), t.seq);
   iovec iov{buf, static_cast<size_t>(std::max(n, 0))};
   if (n <= 0 || size_t(n) >= pool.buffer_size() ||
@@ -261,8 +250,7 @@ void HealthChecker::Send(Target& t, uint64_t now_ms) {
   }
   pool.Unref(*slot);
   t.outstanding = true;
-  t.sent_ms = now_ms;
-  t.sent_us = NowUs();
+  t.sent_us = engine::MonotonicUs();
   if (!t.self) counters_->backends[t.index].probes_sent.Add();
 }
 
@@ -275,11 +263,10 @@ bool HealthChecker::Alive(int status) const {
 
 void HealthChecker::Finish(Target& t, uint64_t now_ms, int status, bool from_backend) {
   t.outstanding = false;
-  const uint64_t rtt_us = NowUs() - t.sent_us;
+  const uint64_t rtt_us = engine::MonotonicUs() - t.sent_us;
   if (t.self) {
     const bool ok = status >= 200 && from_backend;
     counters_->self_probe_ok.Set(ok ? 1 : 0);
-    counters_->self_probe_status.Set(static_cast<uint64_t>(status));
     (ok ? counters_->self_probe_successes : counters_->self_probe_failures).Add();
     if (ok) {
       counters_->self_probe_rtt_us.Set(rtt_us);
@@ -308,7 +295,6 @@ void HealthChecker::Publish(size_t backend, const char* reason, uint64_t now_ms)
   const sip::BackendState s = health_[backend].state();
   states_->Publish(backend, s);
   BackendHealthCounters& c = counters_->backends[backend];
-  c.state.Set(static_cast<uint64_t>(s));
   if (s == sip::BackendState::kDown) c.went_down.Add();
   if (s == sip::BackendState::kUp) c.went_up.Add();
   const Target& t = *targets_[backend];
@@ -331,8 +317,8 @@ void HealthChecker::OnDatagram(transports::UdpSocket& /*socket*/, const transpor
     const std::string_view b = msg.vias[0].branch;
     if (b.size() == kBranchSize && b.substr(0, kBranchPrefix.size()) == kBranchPrefix &&
         b.substr(kBranchPrefix.size(), kInstanceHex) == std::string_view(instance_hex_, kInstanceHex) &&
-        ParseHex(b.substr(kBranchPrefix.size() + kInstanceHex, 4), &index) &&
-        ParseHex(b.substr(kBranchPrefix.size() + kInstanceHex + 4), &seq)) {
+        sip_internal::FromHex(b.substr(kBranchPrefix.size() + kInstanceHex, 4), &index) &&
+        sip_internal::FromHex(b.substr(kBranchPrefix.size() + kInstanceHex + 4), &seq)) {
       // Backends come first in targets_, then the self probes in listener order.
       const size_t at = (index & kSelfBit) ? options_.backends.size() + (index & ~kSelfBit) : index;
       if (at < targets_.size() && targets_[at]->self == ((index & kSelfBit) != 0)) {
@@ -371,16 +357,9 @@ void HealthChecker::ReadKernelCounters(uint64_t now_ms) {
   const absl::StatusOr<KernelCounters> k = health::ReadKernelCounters(options_.proc_root);
   counters_->kernel_read_ok.Set(k.ok() ? 1 : 0);
   if (!k.ok()) return;
-  HealthCounters& c = *counters_;
-  c.tcp_listen_overflows.Set(k->tcp_listen_overflows);
-  c.tcp_listen_drops.Set(k->tcp_listen_drops);
-  c.tcp_syncookies_sent.Set(k->tcp_syncookies_sent);
-  c.tcp_syncookies_recv.Set(k->tcp_syncookies_recv);
-  c.tcp_syncookies_failed.Set(k->tcp_syncookies_failed);
-  c.tcp_timewait_overflow.Set(k->tcp_timewait_overflow);
-  c.udp_rcvbuf_errors.Set(k->udp_rcvbuf_errors);
-  c.udp_sndbuf_errors.Set(k->udp_sndbuf_errors);
-  c.udp_in_errors.Set(k->udp_in_errors);
+  for (size_t i = 0; i < kKernelCounterCount; ++i) {
+    counters_->kernel[i].Set((*k).*kKernelCounters[i].field);
+  }
 }
 
 void HealthChecker::OnLoop(uint64_t now_ms) {

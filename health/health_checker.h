@@ -29,7 +29,7 @@
 // probes go on, and a draining backend that dies is down.
 //
 // Kernel counters (/proc/net/netstat, /proc/net/snmp) are read here once a second, off the shards
-// and off the admin thread, into HealthCounters.
+// and off the admin thread, into HealthCounters::kernel.
 //
 // Threads: construct on the main thread; Start/OnLoop/OnDatagram/Stop on the health thread;
 // RequestDrain, counters() and heartbeats from any thread.
@@ -42,6 +42,7 @@
 //   SIPRING_RETURN_IF_ERROR(health_thread.Start());
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -51,9 +52,9 @@
 #include "engine/counter.h"
 #include "engine/shard.h"
 #include "engine/timer_wheel.h"
+#include "health/kernel_counters.h"
 #include "sip/backend_state.h"
 #include "sip/message.h"
-#include "sip/proxy.h"
 #include "transports/sock_addr.h"
 #include "transports/udp_socket.h"
 
@@ -70,7 +71,6 @@ class BackendHealth {
   bool OnResult(bool alive);
   bool SetDraining(bool draining);
   sip::BackendState state() const;
-  uint32_t consecutive_failures() const { return failures_; }
 
  private:
   uint32_t rise_, fall_;
@@ -108,7 +108,6 @@ struct BackendHealthCounters {
   engine::Counter went_up;
   engine::Counter passive_signals;
   engine::Counter last_rtt_us;
-  engine::Counter state;  // sip::BackendState as a number
 };
 
 struct HealthCounters {
@@ -120,12 +119,11 @@ struct HealthCounters {
   engine::Counter self_probe_successes;
   engine::Counter self_probe_failures;
   engine::Counter self_probe_rtt_us;
-  engine::Counter self_probe_status;    // last final status seen (0: none)
-  // Kernel counters, refreshed once a second; kernel_read_ok = 0 when /proc could not be read.
+  // Kernel counters in kKernelCounters order, refreshed once a second; kernel_read_ok = 0 when
+  // /proc could not be read.
   engine::Counter kernel_read_ok;
-  engine::Counter tcp_listen_overflows, tcp_listen_drops, tcp_syncookies_sent,
-      tcp_syncookies_recv, tcp_syncookies_failed, tcp_timewait_overflow, udp_rcvbuf_errors,
-      udp_sndbuf_errors, udp_in_errors;
+  std::array<engine::Counter, kKernelCounterCount> kernel;
+  const engine::Counter& Kernel(uint64_t KernelCounters::*field) const;
 };
 
 class HealthChecker : public engine::ShardApp, public transports::UdpSocket::Sink {
@@ -153,13 +151,13 @@ class HealthChecker : public engine::ShardApp, public transports::UdpSocket::Sin
     size_t index = 0;         // backend index, or listener index for a self probe
     bool self = false;
     transports::SockAddr address;
+    std::string address_text; // "127.0.0.1:5070", as the probe's Request-URI and To write it
     std::string via_host;     // our local address towards it, as Via and From host
     transports::UdpSocket* socket = nullptr;
     engine::Timer timer;      // next send, or the outstanding probe's timeout
     uint32_t seq = 0;
     bool outstanding = false;
-    uint64_t sent_ms = 0;     // loop clock: timeouts
-    uint64_t sent_us = 0;     // microsecond clock: round trip
+    uint64_t sent_us = 0;     // engine::MonotonicUs() at send: timeout and round trip
     uint64_t next_send_ms = 0;
     uint64_t last_ok_ms = 0;
   };
@@ -168,6 +166,7 @@ class HealthChecker : public engine::ShardApp, public transports::UdpSocket::Sin
   void Send(Target& t, uint64_t now_ms);
   void Finish(Target& t, uint64_t now_ms, int status, bool from_backend);
   void Schedule(Target& t);
+  uint64_t TimeoutMs(const Target& t) const;
   bool Alive(int status) const;
   void ApplyDrains();
   void ReadKernelCounters(uint64_t now_ms);

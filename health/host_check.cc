@@ -20,6 +20,7 @@ namespace sipring::health {
 namespace {
 
 using transports::ReadProcFile;
+using transports::ReadSysctl;
 
 // The kernel sipring is built for (IOURING.md §7): multishot recvmsg is 6.0, below which the
 // start-up probe refuses; DEFER_TASKRUN is 6.1, below which the rings fall back to COOP_TASKRUN.
@@ -44,18 +45,6 @@ HostFinding Unreadable(std::string check, const absl::Status& status) {
 bool AnyStream(const HostCheckInput& in) {
   return std::any_of(in.listeners.begin(), in.listeners.end(),
                      [](const HostListener& l) { return l.stream; });
-}
-
-// An integer file under proc_root ("sys/net/core/somaxconn").
-absl::StatusOr<int64_t> ReadInt(const std::string& proc_root, const char* path) {
-  SIPRING_ASSIGN_OR_RETURN(const std::string text, ReadProcFile(proc_root, path));
-  int64_t value = 0;
-  const absl::string_view stripped = absl::StripAsciiWhitespace(text);
-  if (!absl::SimpleAtoi(stripped, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(proc_root, "/", path, ": not an integer (got \"", stripped, "\")"));
-  }
-  return value;
 }
 
 // "16 MiB", "512 KiB", "1000 bytes": limits are set in whole units, so show the one that fits.
@@ -168,7 +157,7 @@ std::optional<std::pair<int, int>> CheckKernel(const std::string& root,
 void CheckIoUring(const std::string& root, std::optional<std::pair<int, int>> kernel,
                   std::vector<HostFinding>* out) {
   constexpr const char* kCheck = "io_uring_disabled";
-  const absl::StatusOr<int64_t> disabled = ReadInt(root, "sys/kernel/io_uring_disabled");
+  const absl::StatusOr<int64_t> disabled = ReadSysctl(root, "sys/kernel/io_uring_disabled");
   if (absl::IsNotFound(disabled.status())) {
     if (kernel && *kernel >= kIoUringSysctlKernel) {
       out->push_back(Warn(kCheck,
@@ -198,7 +187,7 @@ void CheckIoUring(const std::string& root, std::optional<std::pair<int, int>> ke
               root, "/sys/kernel/io_uring_disabled: expected 0, 1 or 2 (got ", *disabled, ")"))));
   }
   // 1: only CAP_SYS_ADMIN or members of kernel.io_uring_group (-1 = no group) may create rings.
-  const absl::StatusOr<int64_t> group = ReadInt(root, "sys/kernel/io_uring_group");
+  const absl::StatusOr<int64_t> group = ReadSysctl(root, "sys/kernel/io_uring_group");
   const int64_t gid = group.ok() ? *group : -1;
   const std::string restricted =
       absl::StrCat("1: io_uring only for CAP_SYS_ADMIN and kernel.io_uring_group (", gid, ")");
@@ -304,7 +293,7 @@ constexpr Minimum kMinimums[] = {
 // One finding per listener the minimum applies to; the file is read once, and only then.
 void CheckMinimum(const HostCheckInput& in, const Minimum& m, std::vector<HostFinding>* out) {
   if (std::none_of(in.listeners.begin(), in.listeners.end(), m.applies)) return;
-  const absl::StatusOr<int64_t> have = ReadInt(in.proc_root, m.path);
+  const absl::StatusOr<int64_t> have = ReadSysctl(in.proc_root, m.path);
   if (!have.ok()) return out->push_back(Unreadable(m.check, have.status()));
   for (const HostListener& l : in.listeners) {
     if (!m.applies(l)) continue;
@@ -321,7 +310,7 @@ void CheckMinimum(const HostCheckInput& in, const Minimum& m, std::vector<HostFi
 void CheckSyncookies(const HostCheckInput& in, std::vector<HostFinding>* out) {
   constexpr const char* kCheck = "tcp_syncookies";
   if (!AnyStream(in)) return;
-  const absl::StatusOr<int64_t> v = ReadInt(in.proc_root, "sys/net/ipv4/tcp_syncookies");
+  const absl::StatusOr<int64_t> v = ReadSysctl(in.proc_root, "sys/net/ipv4/tcp_syncookies");
   if (!v.ok()) return out->push_back(Unreadable(kCheck, v.status()));
   const std::string fix = "sysctl -w net.ipv4.tcp_syncookies=1";
   switch (*v) {

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/spsc_queue.h"
+
 namespace sipring::sip {
 
 enum class BackendState : uint8_t { kProbing, kUp, kDown, kDraining };
@@ -75,5 +77,6 @@ struct PassiveSignal {
   uint16_t backend = 0;
   Kind kind = Kind::k503;
 };
+using PassiveSignalQueue = engine::SpscQueue<PassiveSignal>;
 
 }  // namespace sipring::sip

@@ -1,14 +1,12 @@
 #include "sip/proxy.h"
 
 #include <arpa/inet.h>
-#include <time.h>
-
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 
-
+#include "engine/clock.h"
 #include "engine/log.h"
 #include "engine/status.h"
 #include "sip/forwarder.h"
@@ -34,17 +32,7 @@ constexpr std::string_view kBackendParam = "sr-be";
 void ToHex8(uint32_t v, char* out) { sip_internal::ToHex(v, 8, out); }
 
 bool ParseHex8(std::string_view s, uint32_t* out) {
-  if (s.size() != 8) return false;
-  uint32_t v = 0;
-  for (char c : s) {
-    v <<= 4;
-    if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
-    else return false;
-  }
-  *out = v;
-  return true;
+  return s.size() == 8 && sip_internal::FromHex(s, out);
 }
 
 // §16.6 step 8's loop-detection input: what a proxy would change when it spirals a request.
@@ -102,12 +90,6 @@ bool IsNewWork(const Message& msg, MethodIndex method) {
   return method != MethodIndex::kAck && method != MethodIndex::kCancel && !msg.to.has_tag;
 }
 
-uint64_t RealtimeNs() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000u + uint64_t(ts.tv_nsec);
-}
-
 }  // namespace
 
 std::string_view MethodIndexName(MethodIndex m) {
@@ -144,7 +126,8 @@ Proxy::Proxy(const ProxyShared& shared, ProxyCounters* counters, PassiveSignalQu
       balancer_(*shared.balancer),
       // Each new request takes one entry for the rest of the loop turn; a turn sees at most one
       // CQ's worth of datagrams, so 2x the largest CQ we set up never fills.
-      quota_(16384, shared.endpoint_quota) {
+      quota_(16384, shared.endpoint_quota),
+      signals_(signals) {
   ToHex8(shared.instance_id, instance_hex_);
   tag_prefix_[0] = 's';
   tag_prefix_[1] = 'r';
@@ -152,7 +135,6 @@ Proxy::Proxy(const ProxyShared& shared, ProxyCounters* counters, PassiveSignalQu
   quota_taken_.reserve(16384);
   new_work_.assign(shared.backends.size(), 1);
   dialogs_.assign(shared.backends.size(), 1);
-  signals_ = signals;
   last_signal_ms_.assign(shared.backends.size(), 0);
   RefreshBackendStates();
 }
@@ -171,7 +153,7 @@ void Proxy::SignalBackend(const sockaddr* peer, PassiveSignal::Kind kind) {
   if (b == kNoBackend) return;
   // One signal per backend per 100 ms: an overloaded backend answering thousands of 503s needs
   // one probe, not a queue full of the same news.
-  if (now_ms_ < last_signal_ms_[size_t(b)] + 100 && last_signal_ms_[size_t(b)] != 0) return;
+  if (now_ms_ < last_signal_ms_[size_t(b)] + 100) return;
   last_signal_ms_[size_t(b)] = now_ms_;
   (void)signals_->TryPush(PassiveSignal{static_cast<uint16_t>(b), kind});
 }
@@ -180,6 +162,7 @@ Proxy::~Proxy() = default;
 
 absl::Status Proxy::Start(engine::Shard& shard) {
   shard_ = &shard;
+  now_ms_ = engine::MonotonicMs();
   msg_ = std::make_unique<Message>();
   transports::SocketOptions listen_options = shared_.listen_socket;
   listen_options.rx_timestamps = true;
@@ -616,7 +599,7 @@ int Proxy::BackendBySource(const sockaddr* peer) const {
 
 void Proxy::RecordLatency(const Datagram& d) {
   if (d.rx_realtime_ns == 0) return;
-  const uint64_t now = RealtimeNs();
+  const uint64_t now = engine::RealtimeNs();
   counters_->added_latency.Record(now > d.rx_realtime_ns ? (now - d.rx_realtime_ns) / 1000 : 0);
 }
 

@@ -23,7 +23,7 @@
 //   5. otherwise the balancer's stateless choice, a function of the Call-ID (PickStateless),
 //      among the backends that take new work (up, or probing at start).
 // Backend health comes from the health thread's BackendStates snapshot, copied into this shard's
-// eligibility arrays at the start of a loop turn when its generation moved (sip/backend_state.h).
+// eligibility arrays once per loop turn when its generation moved (sip/backend_state.h).
 // A 503 from a backend goes back as a PassiveSignal (at most one per backend per 100 ms) so the
 // health thread probes it at once.
 // Why a function of the Call-ID and no table: RFC 3261 §16.11 requires a stateless proxy to send
@@ -65,7 +65,6 @@
 #include "engine/log.h"
 #include "engine/quota.h"
 #include "engine/shard.h"
-#include "engine/spsc_queue.h"
 #include "sip/backend_state.h"
 #include "sip/balancer.h"
 #include "sip/message.h"
@@ -153,7 +152,6 @@ struct ProxyShared {
   const BackendStates* states = nullptr;
 };
 
-using PassiveSignalQueue = engine::SpscQueue<PassiveSignal>;
 
 class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
  public:
@@ -222,7 +220,7 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   std::vector<uint8_t> new_work_;
   std::vector<uint8_t> dialogs_;
   uint64_t states_seen_ = 0;
-  PassiveSignalQueue* signals_;
+  PassiveSignalQueue* signals_;           // may be null
   std::vector<uint64_t> last_signal_ms_;  // per backend: rate limit of passive signals
   uint64_t now_ms_ = 0;                   // loop time, for the rate limit
 };

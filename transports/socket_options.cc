@@ -27,7 +27,7 @@ void SetBuffer(int fd, int opt, int want, const char* name, const char* sysctl,
   if (got < want * 2 && warnings) {
     warnings->push_back(absl::StrCat(
         name, " ", want, " was clamped to ", got / 2, " by ", sysctl, " (",
-        ReadSysctl(o.proc_root, sysctl), "); raise it with sysctl -w net.core.",
+        ReadSysctl(o.proc_root, sysctl).value_or(-1), "); raise it with sysctl -w net.core.",
         std::string(sysctl).substr(std::string(sysctl).rfind('/') + 1), "=", want));
   }
 }
@@ -74,11 +74,15 @@ absl::StatusOr<int> OpenBound(const SockAddr& addr, int type, const SocketOption
 
 }  // namespace
 
-long ReadSysctl(const std::string& proc_root, const char* path) {
-  const absl::StatusOr<std::string> text = ReadProcFile(proc_root, path);
-  long v = -1;
-  if (!text.ok() || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &v)) return -1;
-  return v;
+absl::StatusOr<int64_t> ReadSysctl(const std::string& proc_root, std::string_view path) {
+  SIPRING_ASSIGN_OR_RETURN(const std::string text, ReadProcFile(proc_root, path));
+  int64_t value = 0;
+  const absl::string_view stripped = absl::StripAsciiWhitespace(text);
+  if (!absl::SimpleAtoi(stripped, &value)) {
+    return absl::InvalidArgumentError(absl::StrCat(proc_root, "/", ToAbsl(path),
+                                                   ": not an integer (got \"", stripped, "\")"));
+  }
+  return value;
 }
 
 absl::StatusOr<std::string> ReadProcFile(const std::string& proc_root, std::string_view path) {
@@ -122,7 +126,7 @@ absl::StatusOr<int> OpenTcpListener(const SockAddr& addr, const SocketOptions& o
   SIPRING_ASSIGN_OR_RETURN(int fd, OpenBound(addr, SOCK_STREAM, options, warnings, bound));
   const int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  const long somaxconn = ReadSysctl(options.proc_root, "sys/net/core/somaxconn");
+  const int64_t somaxconn = ReadSysctl(options.proc_root, "sys/net/core/somaxconn").value_or(-1);
   if (warnings && somaxconn > 0 && options.backlog > somaxconn) {
     warnings->push_back(absl::StrCat("listen backlog ", options.backlog,
                                      " is above net.core.somaxconn (", somaxconn,

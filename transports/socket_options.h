@@ -15,6 +15,7 @@
 //   SIPRING_ASSIGN_OR_RETURN(int fd, OpenUdpSocket(addr, {.rcvbuf = 4 << 20}, &warnings));
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,8 +47,9 @@ absl::StatusOr<int> OpenUdpSocket(const SockAddr& addr, const SocketOptions& opt
 absl::StatusOr<int> OpenTcpListener(const SockAddr& addr, const SocketOptions& options,
                                     std::vector<std::string>* warnings, SockAddr* bound = nullptr);
 
-// Reads an integer sysctl under proc_root ("sys/net/core/rmem_max"); -1 if unreadable.
-long ReadSysctl(const std::string& proc_root, const char* path);
+// Reads an integer sysctl under proc_root ("sys/net/core/rmem_max"). The error names the path and
+// why (missing, unreadable, not an integer).
+absl::StatusOr<int64_t> ReadSysctl(const std::string& proc_root, std::string_view path);
 
 // The whole text of a file under proc_root ("sys/kernel/osrelease", "self/limits"). The error
 // (NotFoundError, PermissionDeniedError, ...) names the full path and the reason.

@@ -1,6 +1,6 @@
 // File: sip/internal/hash.h
 //
-// A small, fast, non-cryptographic hash (64-bit FNV-1a) and hex formatting, used to derive
+// A small, fast, non-cryptographic hash (64-bit FNV-1a) and hex formatting and parsing, used to derive
 // stateless branch parameters (RFC 3261 §16.11) and To-tags for stateless responses. The outputs
 // only need to be stable and well spread, not secret: §16.11 asks that a retransmission map to
 // the same branch, nothing more. Pure functions, any thread.
@@ -38,5 +38,20 @@ inline void ToHex(uint64_t v, int digits, char* out) {
   }
 }
 inline void ToHex16(uint64_t v, char* out) { ToHex(v, 16, out); }
+
+// The inverse of ToHex for up to 8 digits (either case): false on any other character.
+inline bool FromHex(std::string_view s, uint32_t* out) {
+  if (s.size() > 8) return false;
+  uint32_t v = 0;
+  for (char c : s) {
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= static_cast<uint32_t>(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= static_cast<uint32_t>(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= static_cast<uint32_t>(c - 'A' + 10);
+    else return false;
+  }
+  *out = v;
+  return true;
+}
 
 }  // namespace sipring::sip_internal

@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <fstream>
 #include <string>
 #include <thread>
 
 #include "sip/parser.h"
+#include "tests/testing/fake_proc.h"
 #include "tests/testing/loopback.h"
 #include "tests/testing/process.h"
 
@@ -252,20 +252,18 @@ TEST_F(HealthCheckerTest, OperatorDrainIsPublished) {
 
 TEST_F(HealthCheckerTest, KernelCountersReadFromProcRoot) {
   backends_.push_back(std::make_unique<FakeBackend>());
-  testing::TempDir dir;
-  ASSERT_EQ(system(("mkdir -p " + dir.path() + "/net").c_str()), 0);
-  std::ofstream(dir.path() + "/net/netstat")
-      << "TcpExt: ListenOverflows ListenDrops SyncookiesSent SyncookiesRecv SyncookiesFailed "
-         "TCPTimeWaitOverflow\nTcpExt: 11 12 13 14 15 16\n";
-  std::ofstream(dir.path() + "/net/snmp")
-      << "Udp: InDatagrams InErrors RcvbufErrors SndbufErrors\nUdp: 1 21 22 23\n";
+  testing::FakeProc proc;
+  proc.Set("net/netstat",
+           "TcpExt: ListenOverflows ListenDrops SyncookiesSent SyncookiesRecv SyncookiesFailed "
+           "TCPTimeWaitOverflow\nTcpExt: 11 12 13 14 15 16\n");
+  proc.Set("net/snmp", "Udp: InDatagrams InErrors RcvbufErrors SndbufErrors\nUdp: 1 21 22 23\n");
   Start({.interval_ms = 1000, .timeout_ms = 500, .self_probe_interval_ms = 0,
-         .proc_root = dir.path()});
+         .proc_root = proc.root()});
   ASSERT_TRUE(testing::WaitFor([&] { return counters_->kernel_read_ok.Get() == 1; }, 1000));
-  EXPECT_EQ(counters_->tcp_listen_overflows.Get(), 11u);
-  EXPECT_EQ(counters_->tcp_timewait_overflow.Get(), 16u);
-  EXPECT_EQ(counters_->udp_rcvbuf_errors.Get(), 22u);
-  EXPECT_EQ(counters_->udp_in_errors.Get(), 21u);
+  EXPECT_EQ(counters_->Kernel(&KernelCounters::tcp_listen_overflows).Get(), 11u);
+  EXPECT_EQ(counters_->Kernel(&KernelCounters::tcp_timewait_overflow).Get(), 16u);
+  EXPECT_EQ(counters_->Kernel(&KernelCounters::udp_rcvbuf_errors).Get(), 22u);
+  EXPECT_EQ(counters_->Kernel(&KernelCounters::udp_in_errors).Get(), 21u);
 }
 
 }  // namespace

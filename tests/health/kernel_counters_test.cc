@@ -5,28 +5,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
+#include <memory>
+
+#include "tests/testing/fake_proc.h"
 
 namespace sipring::health {
 namespace {
 
-std::string FakeProc(const std::string& netstat, const std::string& snmp) {
-  static int n = 0;
-  std::string root = ::testing::TempDir() + "/proc" + std::to_string(n++);
-  system(("mkdir -p " + root + "/net").c_str());
-  std::ofstream(root + "/net/netstat") << netstat;
-  std::ofstream(root + "/net/snmp") << snmp;
-  return root;
+std::unique_ptr<testing::FakeProc> NetProc(const std::string& netstat, const std::string& snmp) {
+  auto proc = std::make_unique<testing::FakeProc>();
+  proc->Set("net/netstat", netstat);
+  proc->Set("net/snmp", snmp);
+  return proc;
 }
 
 TEST(KernelCountersTest, ReadsByNameNotPosition) {
   // Columns in an unusual order, with extra ones around: values must follow their names.
-  const std::string root = FakeProc(
+  const auto proc = NetProc(
       "TcpExt: SyncookiesSent Foo ListenDrops ListenOverflows SyncookiesRecv SyncookiesFailed "
       "TCPTimeWaitOverflow\nTcpExt: 3 99 8 7 2 1 5\nIpExt: InNoRoutes\nIpExt: 0\n",
       "Ip: Forwarding\nIp: 1\nUdp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors "
       "SndbufErrors\nUdp: 10 0 42 10 40 2\n");
-  auto k = ReadKernelCounters(root);
+  auto k = ReadKernelCounters(proc->root());
   ASSERT_TRUE(k.ok()) << k.status();
   EXPECT_EQ(k->tcp_listen_overflows, 7u);
   EXPECT_EQ(k->tcp_listen_drops, 8u);
@@ -40,11 +40,21 @@ TEST(KernelCountersTest, ReadsByNameNotPosition) {
 }
 
 TEST(KernelCountersTest, MissingCounterIsNamed) {
-  const std::string root = FakeProc("TcpExt: ListenDrops\nTcpExt: 1\n", "Udp: InErrors\nUdp: 0\n");
-  auto k = ReadKernelCounters(root);
+  const auto proc = NetProc("TcpExt: ListenDrops\nTcpExt: 1\n", "Udp: InErrors\nUdp: 0\n");
+  auto k = ReadKernelCounters(proc->root());
   ASSERT_FALSE(k.ok());
   EXPECT_NE(k.status().message().find("ListenOverflows"), absl::string_view::npos) << k.status();
   EXPECT_FALSE(ReadKernelCounters("/nonexistent").ok());
+}
+
+TEST(KernelCountersTest, GarbageValueIsAnErrorNotACrash) {
+  const auto proc = NetProc(
+      "TcpExt: ListenOverflows ListenDrops SyncookiesSent SyncookiesRecv SyncookiesFailed "
+      "TCPTimeWaitOverflow\nTcpExt: 1 2 x 4 5 6\n",
+      "Udp: InErrors RcvbufErrors SndbufErrors\nUdp: 0 0 0\n");
+  auto k = ReadKernelCounters(proc->root());
+  ASSERT_FALSE(k.ok());
+  EXPECT_NE(k.status().message().find("SyncookiesSent"), absl::string_view::npos) << k.status();
 }
 
 // On the real kernel: a UDP socket with a tiny receive buffer that nobody reads makes

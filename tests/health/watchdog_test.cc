@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -60,19 +59,6 @@ TEST(WatchdogTest, NamesTheShardThatStoppedTurning) {
   group.Join();
 }
 
-// Binds a unix datagram socket at `path` ("@name": abstract) and returns its fd.
-int BindNotifySocket(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, path.data(), path.size());
-  if (path[0] == '@') addr.sun_path[0] = '\0';
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr),
-                 socklen_t(offsetof(sockaddr_un, sun_path) + path.size())),
-            0);
-  return fd;
-}
-
 std::string Receive(int fd) {
   pollfd p{fd, POLLIN, 0};
   if (poll(&p, 1, 1000) != 1) return "";
@@ -86,7 +72,8 @@ TEST(SystemdNotifierTest, SendsToPathAndAbstractSockets) {
   const std::string path = dir.path() + "/notify";
   const std::string abstract = "@sipring-test-" + std::to_string(getpid());
   for (const std::string& p : {path, abstract}) {
-    const int fd = BindNotifySocket(p);
+    const int fd = testing::MakeUnixDatagramServer(p);
+    ASSERT_GE(fd, 0) << p;
     SystemdNotifier n(p);
     ASSERT_TRUE(n.enabled());
     ASSERT_TRUE(n.Notify("READY=1\nSTATUS=ok").ok());

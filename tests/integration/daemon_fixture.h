@@ -98,14 +98,21 @@ class DaemonTest : public ::testing::Test {
     ASSERT_TRUE(up && daemon_->Running()) << daemon_->Output();
   }
 
+  // An OPTIONS to the proxy, with branch and Call-ID from `id`. Without a user part the proxy
+  // answers it itself; with one ("someone") it is balanced to a backend.
+  std::string Options(const std::string& user, const std::string& id) const {
+    const std::string u = user.empty() ? "" : user + "@";
+    return "OPTIONS sip:" + u + "127.0.0.1:" + std::to_string(port_) +
+           " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + id +
+           ";rport\r\nMax-Forwards: 70\r\nTo: <sip:" + u +
+           "127.0.0.1>\r\nFrom: <sip:t@127.0.0.1>;tag=p\r\nCall-ID: " + id +
+           "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  }
+
   // OPTIONS sip:127.0.0.1:port (no user part): the proxy answers it itself.
   int Ping() {
     const int fd = testing::MakeUdpClient(AF_INET, 200);
-    const std::string m = "OPTIONS sip:127.0.0.1:" + std::to_string(port_) +
-                          " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKping;rport\r\n"
-                          "Max-Forwards: 70\r\nTo: <sip:127.0.0.1>\r\nFrom: <sip:t@127.0.0.1>;tag=p\r\n"
-                          "Call-ID: ping\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
-    const std::string r = RoundTrip(fd, m);
+    const std::string r = RoundTrip(fd, Options("", "ping"));
     close(fd);
     return StatusOf(r);
   }

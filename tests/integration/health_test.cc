@@ -14,7 +14,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -46,14 +45,8 @@ std::string State(const std::string& backend, const std::string& state) {
 
 TEST_F(DaemonTest, NotifiesSystemdAndFeedsWatchdog) {
   const std::string name = "@sipring-notify-" + std::to_string(getpid());
-  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, name.data(), name.size());
-  addr.sun_path[0] = '\0';
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr),
-                 socklen_t(offsetof(sockaddr_un, sun_path) + name.size())),
-            0);
+  const int fd = testing::MakeUnixDatagramServer(name);
+  ASSERT_GE(fd, 0);
   // The daemon inherits these, as it would from systemd.
   setenv("NOTIFY_SOCKET", name.c_str(), 1);
   setenv("WATCHDOG_USEC", "400000", 1);  // WATCHDOG=1 every 200 ms
@@ -185,17 +178,11 @@ TEST_F(DaemonTest, RestartAfterSigkillAnswersAtOnce) {
   // the balancer to a backend (user part). Returns ms from `t0`, or -1 after 5 s.
   auto first_answer = [&](bool through_backend, Clock::time_point t0) -> int64_t {
     const int fd = testing::MakeUdpClient(AF_INET, 2);
-    const std::string user = through_backend ? "someone@" : "";
+    const std::string user = through_backend ? "someone" : "";
     int n = 0;
     while (MsSince(t0) < 5000) {
       ++n;
-      const std::string m =
-          "OPTIONS sip:" + user + "127.0.0.1:" + std::to_string(port_) +
-          " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKrestart" + std::to_string(n) +
-          ";rport\r\nMax-Forwards: 70\r\nTo: <sip:" + user + "127.0.0.1>\r\n"
-          "From: <sip:t@127.0.0.1>;tag=r\r\nCall-ID: restart" + std::to_string(n) +
-          "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
-      if (StatusOf(RoundTrip(fd, m)) == 200) {
+      if (StatusOf(RoundTrip(fd, Options(user, "restart" + std::to_string(n)))) == 200) {
         close(fd);
         return MsSince(t0);
       }

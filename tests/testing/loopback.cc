@@ -5,9 +5,11 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -53,6 +55,22 @@ int MakeUdpClient(int family, int timeout_ms) {
   int big = 4 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
   SetTimeouts(fd, timeout_ms);
+  return fd;
+}
+
+int MakeUnixDatagramServer(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) return -1;
+  const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr),
+           socklen_t(offsetof(sockaddr_un, sun_path) + path.size())) != 0) {
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 

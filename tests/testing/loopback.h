@@ -3,6 +3,7 @@
 // Test helpers for real sockets on loopback (STYLE.md rule 46: one naming scheme, Make*/Run*).
 //
 //  - MakeUdpClient(family): a blocking UDP socket bound to an ephemeral loopback port.
+//  - MakeUnixDatagramServer(path): a bound unix datagram socket (a fake NOTIFY_SOCKET).
 //  - UdpRoundTrips(...): sends N datagrams to a port and counts replies within a deadline.
 //  - SourceDir(): the repository root (SIPRING_SOURCE_DIR from ctest, or derived from __FILE__).
 //
@@ -18,6 +19,9 @@ namespace sipring::testing {
 int MakeUdpClient(int family, int timeout_ms = 1000);
 // A TCP socket connected to loopback:port (blocking, with timeouts).
 int MakeTcpClient(int family, uint16_t port, int timeout_ms = 2000);
+// A unix datagram socket bound to `path` ("@name": the abstract namespace), as systemd's
+// NOTIFY_SOCKET is; -1 on failure.
+int MakeUnixDatagramServer(const std::string& path);
 
 struct RoundTrips {
   int sent = 0;

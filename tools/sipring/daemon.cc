@@ -282,31 +282,18 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
   const uint64_t watchdog_usec = health::SystemdNotifier::WatchdogUsecFromEnvironment();
   const int64_t period_ms =
       watchdog_usec > 0 ? std::max<int64_t>(100, int64_t(watchdog_usec / 2000)) : 1000;
-  const uint64_t start_ms = engine::Shard::NowMs();
-  int sig = 0;
   std::vector<std::string> stalled;
-  while (sig == 0) {
-    int64_t wait = period_ms;
-    if (stop_after_ms >= 0) {
-      const int64_t left = stop_after_ms - int64_t(engine::Shard::NowMs() - start_ms);
-      if (left <= 0) {
-        sig = SIGTERM;
-        break;
-      }
-      wait = std::min(wait, left);
-    }
-    sig = engine::ShardGroup::WaitForSignalFor(wait);
-    if (sig != 0) break;
+  const int sig = group.WaitForSignal(stop_after_ms, period_ms, [&] {
     if (watchdog.Check(&stalled)) {
       (void)notifier.Notify("WATCHDOG=1");
-    } else {
-      watchdog_stalls_.Add();
-      Log(LogLevel::kError, "watchdog_stall",
-          {{"stalled", absl::StrJoin(stalled, ",")},
-           {"action", notifier.enabled() ? "WATCHDOG=1 withheld: systemd will restart sipring"
-                                         : "none (not under systemd)"}});
+      return;
     }
-  }
+    watchdog_stalls_.Add();
+    Log(LogLevel::kError, "watchdog_stall",
+        {{"stalled", absl::StrJoin(stalled, ",")},
+         {"action", notifier.enabled() ? "WATCHDOG=1 withheld: systemd will restart sipring"
+                                       : "none (not under systemd)"}});
+  });
   Log(LogLevel::kInfo, "stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   (void)notifier.Notify("STOPPING=1");
   (*admin)->Stop();
@@ -436,8 +423,8 @@ std::string Daemon::Metrics() const {
   }
   for (size_t b = 0; b < shared_.backends.size(); ++b) {
     w.Gauge("sipring_backend_probe_rtt_seconds", "Round trip of the last answered probe.",
-                  {{"backend", shared_.backends[b].name}},
-                  double(hc.backends[b].last_rtt_us.Get()) / 1e6);
+            {{"backend", shared_.backends[b].name}},
+            double(hc.backends[b].last_rtt_us.Get()) / 1e6);
   }
   w.Gauge("sipring_self_probe_ok",
           "1 when the last probe through sipring's own data path (listener, balancer, backend and "
@@ -447,8 +434,14 @@ std::string Daemon::Metrics() const {
             {{"result", "ok"}}, hc.self_probe_successes.Get());
   w.Counter("sipring_self_probes_total", "Probes through sipring's own data path, by result.",
             {{"result", "failed"}}, hc.self_probe_failures.Get());
-  w.Gauge("sipring_self_probe_rtt_seconds", "Round trip of the last successful self probe.",
-                {}, double(hc.self_probe_rtt_us.Get()) / 1e6);
+  w.Gauge("sipring_self_probe_rtt_seconds", "Round trip of the last successful self probe.", {},
+          double(hc.self_probe_rtt_us.Get()) / 1e6);
+  w.Counter("sipring_health_probe_send_failures_total",
+            "Probes the health thread could not send (no buffer, send table full).", {},
+            hc.probe_send_failures.Get());
+  w.Counter("sipring_health_stray_responses_total",
+            "Answers matching no outstanding probe (late, duplicated or not ours).", {},
+            hc.stray_responses.Get());
   w.Counter("sipring_watchdog_stalls_total",
             "Watchdog checks that found a shard or the health thread not turning.", {},
             watchdog_stalls_.Get());
@@ -475,27 +468,10 @@ std::string Daemon::Metrics() const {
   // The kernel's own drop counters, read by the health thread once a second: a proxy that looks
   // healthy while the kernel drops is not.
   if (hc.kernel_read_ok.Get() != 0) {
-    const struct {
-      std::string_view name;
-      std::string_view help;
-      const engine::Counter& value;
-    } kernel[] = {
-        {"sipring_kernel_tcp_listen_overflows_total", "TcpExt ListenOverflows: accept queue full.",
-         hc.tcp_listen_overflows},
-        {"sipring_kernel_tcp_listen_drops_total", "TcpExt ListenDrops: SYNs dropped at a listener.",
-         hc.tcp_listen_drops},
-        {"sipring_kernel_tcp_syncookies_sent_total", "TcpExt SyncookiesSent.", hc.tcp_syncookies_sent},
-        {"sipring_kernel_tcp_syncookies_recv_total", "TcpExt SyncookiesRecv.", hc.tcp_syncookies_recv},
-        {"sipring_kernel_tcp_syncookies_failed_total", "TcpExt SyncookiesFailed.",
-         hc.tcp_syncookies_failed},
-        {"sipring_kernel_tcp_timewait_overflow_total", "TcpExt TCPTimeWaitOverflow.",
-         hc.tcp_timewait_overflow},
-        {"sipring_kernel_udp_rcvbuf_errors_total",
-         "Udp RcvbufErrors: datagrams dropped, socket receive buffer full.", hc.udp_rcvbuf_errors},
-        {"sipring_kernel_udp_sndbuf_errors_total", "Udp SndbufErrors.", hc.udp_sndbuf_errors},
-        {"sipring_kernel_udp_in_errors_total", "Udp InErrors.", hc.udp_in_errors},
-    };
-    for (const auto& c : kernel) w.Counter(c.name, c.help, {}, c.value.Get());
+    for (size_t i = 0; i < health::kKernelCounterCount; ++i) {
+      w.Counter(health::kKernelCounters[i].metric, health::kKernelCounters[i].help, {},
+                hc.kernel[i].Get());
+    }
   }
   return w.Text();
 }
