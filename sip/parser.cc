@@ -163,10 +163,12 @@ void ParseContactHeader(std::string_view value, uint16_t index, Message* m, Erro
 }
 
 bool ParseCSeq(std::string_view value, CSeq* out) {
-  size_t d = 0;
-  while (d < value.size() && sip_internal::IsDigit(value[d])) ++d;
   uint64_t number = 0;
-  if (!ParseDecimal(value.substr(0, d), kMaxUint32, &number)) return false;
+  bool ok = false;
+  const size_t d = static_cast<size_t>(
+      sip_internal::ScanDecimal(value.data(), value.data() + value.size(), kMaxUint32, &number, &ok) -
+      value.data());
+  if (!ok) return false;
   const std::string_view method = TrimLws(value.substr(d));
   if (method.size() == value.size() - d) return false;  // no LWS between number and method
   if (!sip_internal::IsTokenString(method)) return false;

@@ -71,10 +71,11 @@ bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via) {
     ++c.p;
     c.SkipLws();
     const char* const digits = c.p;
-    while (c.p < c.end && IsDigit(*c.p)) ++c.p;
     uint64_t port = 0;
+    bool ok = false;
+    c.p = ScanDecimal(c.p, c.end, 65535, &port, &ok);
     via->port_text = std::string_view(digits, static_cast<size_t>(c.p - digits));
-    if (!ParseDecimal(via->port_text, 65535, &port)) return false;
+    if (!ok) return false;
     via->port = static_cast<uint16_t>(port);
   }
   std::string_view s(c.p, static_cast<size_t>(c.end - c.p));

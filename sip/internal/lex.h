@@ -136,18 +136,38 @@ template <typename T>
   *obj = kDefault;
 }
 
-// Parses an unsigned decimal of 1..n digits (leading zeros allowed, as RFC 3261 permits them)
-// whose value must not exceed `max`. Rejects empty input, non-digits and overflow without ever
-// wrapping: the torture tests (scalar02, scalarlg, bigcode) send 20+ digit numbers on purpose.
-inline bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
-  if (s.empty()) return false;
+// Reads the run of digits starting at p (up to end) as an unsigned decimal: returns the end of
+// the run, and sets *ok to whether the run is non-empty and its value at most `max`, and *out to
+// the value when it is. Leading zeros are allowed, as RFC 3261 permits them, and a long run never
+// wraps: the torture tests (scalar02, scalarlg, bigcode) send 20+ digit numbers on purpose. One
+// pass where a digit loop and a conversion would take two (ports, CSeq). `max` < 2^60.
+inline const char* ScanDecimal(const char* p, const char* end, uint64_t max, uint64_t* out,
+                               bool* ok) {
+  const char* const begin = p;
   uint64_t v = 0;
-  for (char c : s) {
+  bool over = false;
+  for (; p < end; ++p) {
     // One unsigned compare tests for a digit: any other byte wraps to above 9.
-    const uint64_t digit = static_cast<uint8_t>(c) - uint64_t{'0'};
-    if (digit > 9) return false;
+    const uint64_t digit = static_cast<uint8_t>(*p) - uint64_t{'0'};
+    if (digit > 9) break;
     v = v * 10 + digit;
-    if (v > max) return false;
+    if (v > max) {
+      over = true;
+      v = max;  // keeps v * 10 + 9 from wrapping while the rest of the run is skipped
+    }
+  }
+  *ok = p != begin && !over;
+  *out = v;
+  return p;
+}
+
+// Parses `s` as a whole as an unsigned decimal of at most `max` (ScanDecimal's rules); false when
+// it is empty, holds a non-digit, or is over max.
+inline bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
+  bool ok = false;
+  uint64_t v = 0;
+  if (ScanDecimal(s.data(), s.data() + s.size(), max, &v, &ok) != s.data() + s.size() || !ok) {
+    return false;
   }
   *out = v;
   return true;
