@@ -43,13 +43,19 @@ bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via) {
   // same views as the token-by-token path.
   uint64_t head = 0;
   if (c.end - c.p >= 8) std::memcpy(&head, c.p, 8);
-  uint64_t sip20 = 0;
-  std::memcpy(&sip20, "SIP/2.0/", 8);
-  if (head == sip20) {
+  if (head == WordOf("SIP/2.0/")) {
     via->protocol_name = std::string_view(c.p, 3);
     via->protocol_version = std::string_view(c.p + 4, 3);
     c.p += 8;
-    if (!c.Token(&via->transport)) return false;
+    // The usual transports followed by SP: the token loop would stop at the same SP.
+    uint32_t word = 0;
+    if (c.end - c.p >= 4) std::memcpy(&word, c.p, 4);
+    if (word == WordOf("UDP ") || word == WordOf("TCP ") || word == WordOf("TLS ")) {
+      via->transport = std::string_view(c.p, 3);
+      c.p += 4;
+    } else if (!c.Token(&via->transport)) {
+      return false;
+    }
   } else if (!c.Token(&via->protocol_name) || !c.Expect('/') || !c.Token(&via->protocol_version) ||
              !c.Expect('/') || !c.Token(&via->transport)) {
     return false;
