@@ -116,7 +116,9 @@ void ParseStartLine(const ParseLimits& limits, Message* m, ErrorSink* errors) {
 void ParseViaHeader(std::string_view value, uint16_t index, Message* m, ErrorSink* errors) {
   std::string_view rest = value;
   do {
-    const std::string_view element = TrimLws(NextListElement(&rest, Limit(*m)));
+    // A value without a ',' comes back whole, and the header loop has already trimmed it.
+    const std::string_view raw = NextListElement(&rest, Limit(*m));
+    const std::string_view element = raw.size() == value.size() ? raw : TrimLws(raw);
     if (m->via_count == kMaxVias) return errors->Note(ParseError::kTooManyValues);
     Via& via = m->vias[m->via_count];
     if (element.empty() || !sip_internal::ParseViaWithin(element, Limit(*m), &via)) {

@@ -443,14 +443,20 @@ enum class ParamStep {
                                                  std::string_view* value, bool* has_value) {
   const char* p = rest->data();
   const char* const end = p + rest->size();
-  while (p < end && IsLws(*p)) ++p;
-  if (p == end) {
-    *rest = std::string_view(end, 0);
-    return ParamStep::kEnd;
+  // The usual layout is ";name=value" without LWS: each LWS loop below is entered only when the
+  // byte at hand is not what that layout has there (no LWS byte is above SP).
+  if (p == end || *p != ';') {
+    while (p < end && IsLws(*p)) ++p;
+    if (p == end) {
+      *rest = std::string_view(end, 0);
+      return ParamStep::kEnd;
+    }
+    if (*p != ';') return ParamStep::kError;
   }
-  if (*p != ';') return ParamStep::kError;
   ++p;
-  while (p < end && IsLws(*p)) ++p;
+  if (p < end && static_cast<uint8_t>(*p) <= ' ') {
+    while (p < end && IsLws(*p)) ++p;
+  }
   const char* const name_begin = p;
   *kind = ParamName::kOther;
   if (limit - p >= 8) {
@@ -471,10 +477,14 @@ enum class ParamStep {
   *has_value = false;
   *value = std::string_view();
   const char* q = p;
-  while (q < end && IsLws(*q)) ++q;
+  if (q < end && static_cast<uint8_t>(*q) <= ' ') {
+    while (q < end && IsLws(*q)) ++q;
+  }
   if (q < end && *q == '=') {
     ++q;
-    while (q < end && IsLws(*q)) ++q;
+    if (q < end && static_cast<uint8_t>(*q) <= ' ') {
+      while (q < end && IsLws(*q)) ++q;
+    }
     const char* const value_begin = q;
     if (q < end && *q == '"') {
       const size_t n = QuotedStringLength(std::string_view(q, static_cast<size_t>(end - q)), limit);
