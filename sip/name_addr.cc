@@ -20,8 +20,12 @@ bool LooksLikeUri(std::string_view u, const char* limit) {
 }  // namespace
 
 bool ParseNameAddrWithin(std::string_view value, const char* limit, sip::NameAddr* out) {
+  return ParseTrimmedNameAddrWithin(TrimLws(value), limit, out);
+}
+
+bool ParseTrimmedNameAddrWithin(std::string_view value, const char* limit, sip::NameAddr* out) {
   ResetToDefault(out);
-  std::string_view s = TrimLws(value);
+  std::string_view s = value;
   out->value = s;
   if (s.empty()) return false;
   size_t pos = 0;

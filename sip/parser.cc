@@ -129,6 +129,14 @@ void ParseViaHeader(std::string_view value, uint16_t index, Message* m, ErrorSin
   } while (rest.data() != nullptr);
 }
 
+// One element of a name-addr list. An element as long as the whole (trimmed) header value is
+// the value itself: no ',' split it off, so it needs no trim.
+bool ParseElementNameAddr(std::string_view element, std::string_view value, const char* limit,
+                          NameAddr* out) {
+  return element.size() == value.size() ? sip_internal::ParseTrimmedNameAddrWithin(element, limit, out)
+                                        : sip_internal::ParseNameAddrWithin(element, limit, out);
+}
+
 void ParseRouteHeader(std::string_view value, uint16_t index, const char* limit, RouteValue* values,
                       uint16_t* count, size_t capacity, ParseError bad, ErrorSink* errors) {
   std::string_view rest = value;
@@ -137,7 +145,7 @@ void ParseRouteHeader(std::string_view value, uint16_t index, const char* limit,
     if (*count == capacity) return errors->Note(ParseError::kTooManyValues);
     RouteValue& rv = values[*count];
     // Route and Record-Route values are always name-addr (RFC 3261 §20.30, §20.34).
-    if (!sip_internal::ParseNameAddrWithin(element, limit, &rv.addr) || !rv.addr.bracketed ||
+    if (!ParseElementNameAddr(element, value, limit, &rv.addr) || !rv.addr.bracketed ||
         !sip_internal::ParseUriWithin(rv.addr.uri, limit, &rv.uri)) {
       return errors->Note(bad);
     }
@@ -156,7 +164,7 @@ void ParseContactHeader(std::string_view value, uint16_t index, Message* m, Erro
     const std::string_view element = NextListElement(&rest, Limit(*m));
     if (m->contact_count == kMaxContacts) return errors->Note(ParseError::kTooManyValues);
     NameAddr& na = m->contacts[m->contact_count];
-    if (!sip_internal::ParseNameAddrWithin(element, Limit(*m), &na)) {
+    if (!ParseElementNameAddr(element, value, Limit(*m), &na)) {
       return errors->Note(ParseError::kBadContact);
     }
     na.header_index = index;
@@ -189,14 +197,16 @@ void ParseKnownHeader(const Header& h, HeaderId id, bool first, uint16_t index, 
       return ParseViaHeader(h.value, index, m, errors);
     case HeaderId::kFrom:
       if (!first) return;
-      if (!sip_internal::ParseNameAddrWithin(h.value, Limit(*m), &m->from)) {
+      if (!sip_internal::ParseTrimmedNameAddrWithin(h.value, Limit(*m), &m->from)) {
         errors->Note(ParseError::kBadFrom);
       }
       m->from.header_index = index;
       return;
     case HeaderId::kTo:
       if (!first) return;
-      if (!sip_internal::ParseNameAddrWithin(h.value, Limit(*m), &m->to)) errors->Note(ParseError::kBadTo);
+      if (!sip_internal::ParseTrimmedNameAddrWithin(h.value, Limit(*m), &m->to)) {
+        errors->Note(ParseError::kBadTo);
+      }
       m->to.header_index = index;
       return;
     case HeaderId::kCallId:
