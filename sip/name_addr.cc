@@ -29,7 +29,10 @@ bool ParseTrimmedNameAddrWithin(std::string_view value, const char* limit, sip::
   out->value = s;
   if (s.empty()) return false;
   size_t pos = 0;
-  if (s[0] == '"') {
+  if (s[0] == '<') {
+    // No display name, the usual case: what the token/LWS scan below would find at once.
+    out->display_name = s.substr(0, 0);
+  } else if (s[0] == '"') {
     const size_t q = QuotedStringLength(s, limit);
     if (q == 0) return false;
     out->display_name = s.substr(0, q);
