@@ -43,14 +43,16 @@ bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via) {
   // same views as the token-by-token path.
   uint64_t head = 0;
   if (c.end - c.p >= 8) std::memcpy(&head, c.p, 8);
-  if (head == WordOf("SIP/2.0/")) {
+  static constexpr uint64_t kSip20 = WordOf("SIP/2.0/");
+  if (head == kSip20) {
     via->protocol_name = std::string_view(c.p, 3);
     via->protocol_version = std::string_view(c.p + 4, 3);
     c.p += 8;
     // The usual transports followed by SP: the token loop would stop at the same SP.
     uint32_t word = 0;
     if (c.end - c.p >= 4) std::memcpy(&word, c.p, 4);
-    if (word == WordOf("UDP ") || word == WordOf("TCP ") || word == WordOf("TLS ")) {
+    static constexpr uint64_t kUdp = WordOf("UDP "), kTcp = WordOf("TCP "), kTls = WordOf("TLS ");
+    if (word == kUdp || word == kTcp || word == kTls) {
       via->transport = std::string_view(c.p, 3);
       c.p += 4;
     } else if (!c.Token(&via->transport)) {

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -64,45 +65,41 @@ inline constexpr std::array<HeaderNameEntry, 28> kHeaderNames = {{
     {"Warning", sip::HeaderId::kWarning},
 }};
 
-// Compact forms (RFC 3261 §7.3.3 and the IANA registry), indexed by the byte as received.
-constexpr std::array<sip::HeaderId, 256> MakeCompactTable() {
-  std::array<sip::HeaderId, 256> t{};
-  constexpr std::pair<char, sip::HeaderId> kCompact[] = {
-      {'v', sip::HeaderId::kVia},           {'f', sip::HeaderId::kFrom},
-      {'t', sip::HeaderId::kTo},            {'i', sip::HeaderId::kCallId},
-      {'m', sip::HeaderId::kContact},       {'l', sip::HeaderId::kContentLength},
-      {'c', sip::HeaderId::kContentType},   {'k', sip::HeaderId::kSupported},
-      {'e', sip::HeaderId::kContentEncoding}, {'s', sip::HeaderId::kSubject},
-      {'o', sip::HeaderId::kEvent},         {'u', sip::HeaderId::kAllowEvents},
-      {'r', sip::HeaderId::kReferTo},       {'b', sip::HeaderId::kReferredBy},
-      {'x', sip::HeaderId::kSessionExpires},
-  };
-  for (const auto& [c, id] : kCompact) {
-    t[static_cast<uint8_t>(c)] = id;
-    t[static_cast<uint8_t>(c - 'a' + 'A')] = id;
+// A 256-entry table, indexed by the byte as received, where both cases of each listed lowercase
+// letter hold its value and every other byte holds T{}.
+template <typename T, size_t N>
+constexpr std::array<T, 256> LetterTable(const std::pair<char, T> (&entries)[N]) {
+  std::array<T, 256> t{};
+  for (const auto& [c, value] : entries) {
+    t[static_cast<uint8_t>(c)] = value;
+    t[static_cast<uint8_t>(c - 'a' + 'A')] = value;
   }
   return t;
 }
-inline constexpr std::array<sip::HeaderId, 256> kCompactHeaders = MakeCompactTable();
+
+// Compact forms (RFC 3261 §7.3.3 and the IANA registry).
+inline constexpr std::pair<char, sip::HeaderId> kCompactForms[] = {
+    {'v', sip::HeaderId::kVia},             {'f', sip::HeaderId::kFrom},
+    {'t', sip::HeaderId::kTo},              {'i', sip::HeaderId::kCallId},
+    {'m', sip::HeaderId::kContact},         {'l', sip::HeaderId::kContentLength},
+    {'c', sip::HeaderId::kContentType},     {'k', sip::HeaderId::kSupported},
+    {'e', sip::HeaderId::kContentEncoding}, {'s', sip::HeaderId::kSubject},
+    {'o', sip::HeaderId::kEvent},           {'u', sip::HeaderId::kAllowEvents},
+    {'r', sip::HeaderId::kReferTo},         {'b', sip::HeaderId::kReferredBy},
+    {'x', sip::HeaderId::kSessionExpires},
+};
+inline constexpr std::array<sip::HeaderId, 256> kCompactHeaders = LetterTable(kCompactForms);
 
 // Perfect hash of a full name (lengths 2..16) on its length and the weights of its first and
 // last letters; collision-free over kHeaderNames, which the static_assert after the table proves.
 // The weights came from a seeded random search; a letter's two cases weigh the same and any
 // other byte weighs 0 (such a name never matches its slot anyway). Two table loads and an add
 // instead of the multiplies of an arithmetic hash: the parser hashes every header name.
-constexpr std::array<uint8_t, 256> MakeLetterWeights() {
-  constexpr std::pair<char, uint8_t> kWeights[] = {
-      {'a', 46}, {'c', 60}, {'d', 47}, {'e', 14}, {'f', 9},  {'g', 11}, {'h', 51}, {'m', 8},  {'o', 47},
-      {'p', 39}, {'q', 47}, {'r', 32}, {'s', 2},  {'t', 26}, {'u', 16}, {'v', 8},  {'w', 30}, {'y', 47},
-  };
-  std::array<uint8_t, 256> t{};
-  for (const auto& [c, w] : kWeights) {
-    t[static_cast<uint8_t>(c)] = w;
-    t[static_cast<uint8_t>(c - 'a' + 'A')] = w;
-  }
-  return t;
-}
-inline constexpr std::array<uint8_t, 256> kLetterWeights = MakeLetterWeights();
+inline constexpr std::pair<char, uint8_t> kNameLetterWeights[] = {
+    {'a', 46}, {'c', 60}, {'d', 47}, {'e', 14}, {'f', 9},  {'g', 11}, {'h', 51}, {'m', 8},  {'o', 47},
+    {'p', 39}, {'q', 47}, {'r', 32}, {'s', 2},  {'t', 26}, {'u', 16}, {'v', 8},  {'w', 30}, {'y', 47},
+};
+inline constexpr std::array<uint8_t, 256> kLetterWeights = LetterTable(kNameLetterWeights);
 
 constexpr size_t HeaderNameSlot(size_t size, uint8_t first, uint8_t last) {
   return (size + kLetterWeights[first] + 2u * kLetterWeights[last]) & 63u;
