@@ -12,19 +12,27 @@ namespace {
 // not end in LWS (RFC 4475 badaspec puts spaces inside the brackets).
 bool LooksLikeUri(std::string_view u, const char* limit) {
   const char* const end = u.data() + u.size();
-  return u.size() >= 2 && IsAlpha(u[0]) && !Is(u.back(), kClassUriStop) &&
-         FindFirst<ByteIs<':'>>(u.data(), end, limit) != end;
+  if (u.size() < 2 || !IsAlpha(u[0]) || Is(u.back(), kClassUriStop)) return false;
+  // Nearly every URI here starts "sip:": that settles the ':' without a scan.
+  return (u.size() >= 4 && IsSipThen(u.data(), ':')) || FindFirst<ByteIs<':'>>(u.data(), end, limit) != end;
 }
 
 }  // namespace
 
 bool ParseNameAddrWithin(std::string_view value, const char* limit, sip::NameAddr* out) {
+  return ParseTrimmedNameAddrWithin(TrimLws(value), limit, out);
+}
+
+bool ParseTrimmedNameAddrWithin(std::string_view value, const char* limit, sip::NameAddr* out) {
   ResetToDefault(out);
-  std::string_view s = TrimLws(value);
+  std::string_view s = value;
   out->value = s;
   if (s.empty()) return false;
   size_t pos = 0;
-  if (s[0] == '"') {
+  if (s[0] == '<') {
+    // No display name, the usual case: what the token/LWS scan below would find at once.
+    out->display_name = s.substr(0, 0);
+  } else if (s[0] == '"') {
     const size_t q = QuotedStringLength(s, limit);
     if (q == 0) return false;
     out->display_name = s.substr(0, q);

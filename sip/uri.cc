@@ -75,10 +75,11 @@ bool ParseUriWithin(std::string_view text, const char* limit, sip::Uri* uri) {
   uri->host = std::string_view(host, static_cast<size_t>(p - host));
   if (p < end && *p == ':') {
     const char* const digits = ++p;
-    while (p < end && IsDigit(*p)) ++p;
-    uri->port_text = std::string_view(digits, static_cast<size_t>(p - digits));
     uint64_t port = 0;
-    if (!ParseDecimal(uri->port_text, 65535, &port) || port == 0) return false;
+    bool ok = false;
+    p = ScanDecimal(p, end, 65535, &port, &ok);
+    uri->port_text = std::string_view(digits, static_cast<size_t>(p - digits));
+    if (!ok || port == 0) return false;
     uri->port = static_cast<uint16_t>(port);
   }
   if (p == end) return true;

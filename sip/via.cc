@@ -43,13 +43,21 @@ bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via) {
   // same views as the token-by-token path.
   uint64_t head = 0;
   if (c.end - c.p >= 8) std::memcpy(&head, c.p, 8);
-  uint64_t sip20 = 0;
-  std::memcpy(&sip20, "SIP/2.0/", 8);
-  if (head == sip20) {
+  static constexpr uint64_t kSip20 = WordOf("SIP/2.0/");
+  if (head == kSip20) {
     via->protocol_name = std::string_view(c.p, 3);
     via->protocol_version = std::string_view(c.p + 4, 3);
     c.p += 8;
-    if (!c.Token(&via->transport)) return false;
+    // The usual transports followed by SP: the token loop would stop at the same SP.
+    uint32_t word = 0;
+    if (c.end - c.p >= 4) std::memcpy(&word, c.p, 4);
+    static constexpr uint64_t kUdp = WordOf("UDP "), kTcp = WordOf("TCP "), kTls = WordOf("TLS ");
+    if (word == kUdp || word == kTcp || word == kTls) {
+      via->transport = std::string_view(c.p, 3);
+      c.p += 4;
+    } else if (!c.Token(&via->transport)) {
+      return false;
+    }
   } else if (!c.Token(&via->protocol_name) || !c.Expect('/') || !c.Token(&via->protocol_version) ||
              !c.Expect('/') || !c.Token(&via->transport)) {
     return false;
@@ -71,10 +79,11 @@ bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via) {
     ++c.p;
     c.SkipLws();
     const char* const digits = c.p;
-    while (c.p < c.end && IsDigit(*c.p)) ++c.p;
     uint64_t port = 0;
+    bool ok = false;
+    c.p = ScanDecimal(c.p, c.end, 65535, &port, &ok);
     via->port_text = std::string_view(digits, static_cast<size_t>(c.p - digits));
-    if (!ParseDecimal(via->port_text, 65535, &port)) return false;
+    if (!ok) return false;
     via->port = static_cast<uint16_t>(port);
   }
   std::string_view s(c.p, static_cast<size_t>(c.end - c.p));

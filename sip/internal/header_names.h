@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -64,32 +65,44 @@ inline constexpr std::array<HeaderNameEntry, 28> kHeaderNames = {{
     {"Warning", sip::HeaderId::kWarning},
 }};
 
-// Compact forms (RFC 3261 §7.3.3 and the IANA registry), indexed by the byte as received.
-constexpr std::array<sip::HeaderId, 256> MakeCompactTable() {
-  std::array<sip::HeaderId, 256> t{};
-  constexpr std::pair<char, sip::HeaderId> kCompact[] = {
-      {'v', sip::HeaderId::kVia},           {'f', sip::HeaderId::kFrom},
-      {'t', sip::HeaderId::kTo},            {'i', sip::HeaderId::kCallId},
-      {'m', sip::HeaderId::kContact},       {'l', sip::HeaderId::kContentLength},
-      {'c', sip::HeaderId::kContentType},   {'k', sip::HeaderId::kSupported},
-      {'e', sip::HeaderId::kContentEncoding}, {'s', sip::HeaderId::kSubject},
-      {'o', sip::HeaderId::kEvent},         {'u', sip::HeaderId::kAllowEvents},
-      {'r', sip::HeaderId::kReferTo},       {'b', sip::HeaderId::kReferredBy},
-      {'x', sip::HeaderId::kSessionExpires},
-  };
-  for (const auto& [c, id] : kCompact) {
-    t[static_cast<uint8_t>(c)] = id;
-    t[static_cast<uint8_t>(c - 'a' + 'A')] = id;
+// A 256-entry table, indexed by the byte as received, where both cases of each listed lowercase
+// letter hold its value and every other byte holds T{}.
+template <typename T, size_t N>
+constexpr std::array<T, 256> LetterTable(const std::pair<char, T> (&entries)[N]) {
+  std::array<T, 256> t{};
+  for (const auto& [c, value] : entries) {
+    t[static_cast<uint8_t>(c)] = value;
+    t[static_cast<uint8_t>(c - 'a' + 'A')] = value;
   }
   return t;
 }
-inline constexpr std::array<sip::HeaderId, 256> kCompactHeaders = MakeCompactTable();
 
-// Perfect hash of a full name (lengths 2..16) on its length and its first and last bytes with
-// 0x20 set (case-folded letters); collision-free over kHeaderNames, which the static_assert
-// after the table proves. 19 and 7 were found by search; the multiplies compile to lea.
+// Compact forms (RFC 3261 §7.3.3 and the IANA registry).
+inline constexpr std::pair<char, sip::HeaderId> kCompactForms[] = {
+    {'v', sip::HeaderId::kVia},             {'f', sip::HeaderId::kFrom},
+    {'t', sip::HeaderId::kTo},              {'i', sip::HeaderId::kCallId},
+    {'m', sip::HeaderId::kContact},         {'l', sip::HeaderId::kContentLength},
+    {'c', sip::HeaderId::kContentType},     {'k', sip::HeaderId::kSupported},
+    {'e', sip::HeaderId::kContentEncoding}, {'s', sip::HeaderId::kSubject},
+    {'o', sip::HeaderId::kEvent},           {'u', sip::HeaderId::kAllowEvents},
+    {'r', sip::HeaderId::kReferTo},         {'b', sip::HeaderId::kReferredBy},
+    {'x', sip::HeaderId::kSessionExpires},
+};
+inline constexpr std::array<sip::HeaderId, 256> kCompactHeaders = LetterTable(kCompactForms);
+
+// Perfect hash of a full name (lengths 2..16) on its length and the weights of its first and
+// last letters; collision-free over kHeaderNames, which the static_assert after the table proves.
+// The weights came from a seeded random search; a letter's two cases weigh the same and any
+// other byte weighs 0 (such a name never matches its slot anyway). Two table loads and an add
+// instead of the multiplies of an arithmetic hash: the parser hashes every header name.
+inline constexpr std::pair<char, uint8_t> kNameLetterWeights[] = {
+    {'a', 46}, {'c', 60}, {'d', 47}, {'e', 14}, {'f', 9},  {'g', 11}, {'h', 51}, {'m', 8},  {'o', 47},
+    {'p', 39}, {'q', 47}, {'r', 32}, {'s', 2},  {'t', 26}, {'u', 16}, {'v', 8},  {'w', 30}, {'y', 47},
+};
+inline constexpr std::array<uint8_t, 256> kLetterWeights = LetterTable(kNameLetterWeights);
+
 constexpr size_t HeaderNameSlot(size_t size, uint8_t first, uint8_t last) {
-  return (size + (first | 0x20u) * 19u + (last | 0x20u) * 7u) & 63u;
+  return (size + kLetterWeights[first] + 2u * kLetterWeights[last]) & 63u;
 }
 
 // A slot: the name as 16 bytes that a received name must equal after OR-ing `fold` into it.
@@ -135,14 +148,14 @@ constexpr bool EveryHeaderNameHasItsSlot() {
   }
   return true;
 }
-static_assert(EveryHeaderNameHasItsSlot(), "HeaderNameSlot collides: search new multipliers");
+static_assert(EveryHeaderNameHasItsSlot(), "HeaderNameSlot collides: search new weights");
 
 // The id of the `size`-byte name at `p` (any bytes: a name with a non-token byte never matches),
 // or kOther. Reads p[0..16) whatever `size` is, so 16 bytes from `p` must be readable; callers
 // with less copy the name into a 16-byte buffer first (LookupHeaderId does).
 inline sip::HeaderId MatchHeaderName(const char* p, size_t size) {
-  if (size <= 1) return size == 1 ? kCompactHeaders[static_cast<uint8_t>(p[0])] : sip::HeaderId::kOther;
-  if (size > 16) return sip::HeaderId::kOther;
+  // One unsigned compare sends 0, 1 and over 16 aside.
+  if (size - 2 > 14) return size == 1 ? kCompactHeaders[static_cast<uint8_t>(p[0])] : sip::HeaderId::kOther;
   const HeaderPattern& slot = kHeaderPatterns[HeaderNameSlot(
       size, static_cast<uint8_t>(p[0]), static_cast<uint8_t>(p[size - 1]))];
   if (slot.size != size) return sip::HeaderId::kOther;

@@ -26,5 +26,9 @@ namespace sipring::sip_internal {
 [[nodiscard]] bool ParseUriWithin(std::string_view text, const char* limit, sip::Uri* uri);
 [[nodiscard]] bool ParseViaWithin(std::string_view value, const char* limit, sip::Via* via);
 [[nodiscard]] bool ParseNameAddrWithin(std::string_view value, const char* limit, sip::NameAddr* out);
+// The same for a value with no LWS at either end (a header value, which the parser trims, or the
+// one element of a value without ','), saving the trim.
+[[nodiscard]] bool ParseTrimmedNameAddrWithin(std::string_view value, const char* limit,
+                                              sip::NameAddr* out);
 
 }  // namespace sipring::sip_internal

@@ -225,9 +225,12 @@ void BM_Build503ForInvite(benchmark::State& state) {
 }
 BENCHMARK(BM_Build503ForInvite);
 
-// For instruction counts under callgrind: parse one message `n` times, nothing else.
-//   valgrind --tool=callgrind sip_bench --parse_loop=100000 [--200]
-// then divide the inclusive Ir of sipring::sip::Parse by n.
+// For instruction counts under callgrind: parse one message `n` times, nothing else; or parse it
+// once and build its forwarded form `n` times (the INVITE as BM_ForwardInvite, the 200 OK as
+// BM_Forward200Ok).
+//   valgrind --tool=callgrind sip_bench --parse_loop=20000 [--200]
+//   valgrind --tool=callgrind sip_bench --forward_loop=20000 [--200]
+// then subtract a run with n = 0 and divide by n.
 int ParseLoop(long n, bool response) {
   const std::string bytes = response ? Typical200() : TypicalInvite();
   Message* msg = new Message();
@@ -238,14 +241,33 @@ int ParseLoop(long n, bool response) {
   return failures == 0 ? 0 : 1;
 }
 
+int ForwardLoop(long n, bool response) {
+  const std::string bytes = response ? Typical200() : TypicalInvite();
+  Message* msg = new Message();
+  long failures = Parse(bytes, ParseLimits(), msg) != ParseError::kOk;
+  const ForwardOptions o = BenchForwardOptions();
+  char scratch[kForwardScratchSize];
+  for (long i = 0; i < n; ++i) {
+    GatherList list;
+    failures += (response ? ForwardResponse(*msg, &list) : ForwardRequest(*msg, o, scratch, &list)) !=
+                ForwardError::kOk;
+  }
+  delete msg;
+  return failures == 0 ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace sipring::sip
 
 int main(int argc, char** argv) {
-  constexpr std::string_view kLoopFlag = "--parse_loop=";
-  if (argc >= 2 && std::string_view(argv[1]).substr(0, kLoopFlag.size()) == kLoopFlag) {
-    return sipring::sip::ParseLoop(std::atol(argv[1] + kLoopFlag.size()),
-                                   argc == 3 && std::string_view(argv[2]) == "--200");
+  constexpr std::string_view kParseLoop = "--parse_loop=";
+  constexpr std::string_view kForwardLoop = "--forward_loop=";
+  const bool response = argc == 3 && std::string_view(argv[2]) == "--200";
+  if (argc >= 2 && std::string_view(argv[1]).substr(0, kParseLoop.size()) == kParseLoop) {
+    return sipring::sip::ParseLoop(std::atol(argv[1] + kParseLoop.size()), response);
+  }
+  if (argc >= 2 && std::string_view(argv[1]).substr(0, kForwardLoop.size()) == kForwardLoop) {
+    return sipring::sip::ForwardLoop(std::atol(argv[1] + kForwardLoop.size()), response);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
