@@ -344,20 +344,8 @@ bool Proxy::RelayResponse(const Datagram& d, ProxyTxn* txn) {
   }
   if (txn != nullptr) {
     // The caller may ask for it again (a retransmitted request, Timer G): keep a flat copy.
-    const std::span<char> store = table_->StoredResponse(txn);
-    size_t n = 0;
-    for (size_t i = 0; i < list.count; ++i) n += list.iov[i].iov_len;
-    txn->response_len = 0;
-    if (n <= store.size()) {
-      n = 0;
-      for (size_t i = 0; i < list.count; ++i) {
-        std::memcpy(store.data() + n, list.iov[i].iov_base, list.iov[i].iov_len);
-        n += list.iov[i].iov_len;
-      }
-      txn->response_len = static_cast<uint16_t>(n);
-    } else {
-      counters_->not_stored.Add();
-    }
+    txn->response_len = static_cast<uint16_t>(Flatten(list, table_->StoredResponse(txn)));
+    if (txn->response_len == 0) counters_->not_stored.Add();
   }
   counters_->forwarded_responses.Add();
   const int cls = msg.status_code / 100;
@@ -524,6 +512,13 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
   if (backend != kNoBackend) counters_->backend_requests[size_t(backend)].Add();
 }
 
+void Proxy::WriteBranch(const char* tx_hex, const char* loop_hex, char* out) const {
+  std::memcpy(out, "z9hG4bKsr", kBranchPrefix);
+  std::memcpy(out + kBranchPrefix, instance_hex_, kInstanceHex);
+  std::memcpy(out + kBranchPrefix + kInstanceHex, tx_hex, kTxHex);
+  std::memcpy(out + kBranchPrefix + kInstanceHex + kTxHex, loop_hex, kLoopHex);
+}
+
 std::string_view Proxy::BackendParam(int backend, char* out) const {
   if (backend == kNoBackend) return {};
   std::memcpy(out, kBackendParam.data(), kBackendParam.size());
@@ -540,16 +535,13 @@ bool Proxy::Forward(const ForwardJob& job) {
     return false;
   }
   char branch[kBranchSize];
-  std::memcpy(branch, "z9hG4bKsr", kBranchPrefix);
-  std::memcpy(branch + kBranchPrefix, instance_hex_, kInstanceHex);
   if (job.tx_hex != nullptr) {
-    std::memcpy(branch + kBranchPrefix + kInstanceHex, job.tx_hex, kTxHex);
+    WriteBranch(job.tx_hex, job.loop_hex, branch);
   } else {
     char tx[kStatelessBranchSize];
     StatelessBranch(msg, tx);
-    std::memcpy(branch + kBranchPrefix + kInstanceHex, tx + kBranchPrefix, kTxHex);
+    WriteBranch(tx + kBranchPrefix, job.loop_hex, branch);
   }
-  std::memcpy(branch + kBranchPrefix + kInstanceHex + kTxHex, job.loop_hex, kLoopHex);
 
   ForwardOptions o;
   o.local_host = f.via_host;

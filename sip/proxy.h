@@ -60,6 +60,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "engine/counter.h"
 #include "engine/latency_histogram.h"
 #include "engine/log.h"
@@ -70,6 +71,7 @@
 #include "sip/message.h"
 #include "sip/parser.h"
 #include "sip/proxy_transaction.h"
+#include "sip/request_builder.h"
 #include "sip/request_check.h"
 #include "sip/transaction.h"
 #include "transports/sock_addr.h"
@@ -248,6 +250,9 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink, publi
   };
   bool Forward(const ForwardJob& job);
   std::string_view BackendParam(int backend, char* out) const;
+  // Our Via branch (see sip/internal/proxy_branch.h) from its transaction and loop-hash digits,
+  // written to out[0..kBranchSize).
+  void WriteBranch(const char* tx_hex, const char* loop_hex, char* out) const;
 
   // Stateful mode (sip/proxy_stateful.cc).
   // A request that belongs to a live transaction: a retransmission, the ACK of our non-2xx or a
@@ -271,11 +276,21 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink, publi
   // Builds `status` for the request `msg` of `t`, sends it to the caller, keeps a copy.
   bool SendOwnResponse(ProxyTxn* t, const Message& msg, int status, std::string_view reason);
   void SendCancel(ProxyTxn* t);
-  // Sends `len` bytes of `data` (a stored copy) from a fresh pool slot.
+  // Sends what `build` writes into a fresh pool slot (it returns the size, 0 = nothing to send);
+  // a failure is counted as send_failed.
+  bool SendBuilt(transports::UdpSocket* socket, const sockaddr* to, socklen_t to_len,
+                 absl::FunctionRef<size_t(std::span<char>)> build);
+  // SendBuilt of a stored copy.
   bool SendCopy(transports::UdpSocket* socket, const sockaddr* to, socklen_t to_len,
                 std::span<const char> data);
+  transports::UdpSocket* Outbound(int family);  // this family's socket towards backends
   const Message* ParseHeldRequest(ProxyTxn* t);
-  size_t OurVia(const ProxyTxn* t, int try_index, char* out, size_t cap) const;
+  // Builds our CANCEL or ACK for try `try_index` of `t` (request: its held request; to: the
+  // response's To for an ACK) into `out`. Returns its size, 0 when it does not fit.
+  size_t BuildHop(const ProxyTxn* t, const Message& request, HopMethod method, int try_index,
+                  std::string_view to, std::span<char> out) const;
+  // Ends a transaction no backend answered: 408 (487 once cancelled) to the caller.
+  void GiveUp(ProxyTxn* t);
   void TxHex(const ProxyTxn* t, int try_index, char* out) const;
   void ReleaseRequest(ProxyTxn* t);
   void MaybeFinish(ProxyTxn* t);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "absl/functional/function_ref.h"
 #include "engine/log.h"
 #include "sip/internal/hash.h"
 #include "sip/internal/proxy_branch.h"
@@ -155,27 +156,28 @@ void Proxy::TxHex(const ProxyTxn* t, int try_index, char* out) const {
                       out + 1 + kTxnIndexHex + kTxnGenerationHex);
 }
 
-size_t Proxy::OurVia(const ProxyTxn* t, int try_index, char* out, size_t cap) const {
-  // Exactly what the forwarder wrote as our Via value (sip/forwarder.cc), so the next hop matches
-  // our CANCEL and ACK to its INVITE transaction by branch and sent-by.
+size_t Proxy::BuildHop(const ProxyTxn* t, const Message& request, HopMethod method,
+                       int try_index, std::string_view to, std::span<char> out) const {
+  // Our Via exactly as the forwarder wrote it (sip/forwarder.cc), so the next hop matches our
+  // CANCEL and ACK to its INVITE transaction by branch and sent-by.
   const Family& f = t->next_hop.sin6_family == AF_INET ? v4_ : v6_;
+  char tx[kTxHex];
+  TxHex(t, try_index, tx);
+  char loop_hex[kLoopHex];
+  sip_internal::ToHex(t->loop_hash, kLoopHex, loop_hex);
   char branch[kBranchSize];
-  std::memcpy(branch, "z9hG4bKsr", kBranchPrefix);
-  std::memcpy(branch + kBranchPrefix, instance_hex_, kInstanceHex);
-  TxHex(t, try_index, branch + kBranchPrefix + kInstanceHex);
-  sip_internal::ToHex(t->loop_hash, kLoopHex, branch + kBranchPrefix + kInstanceHex + kTxHex);
-  char port[8];
-  const int pn = std::snprintf(port, sizeof(port), "%u", unsigned{f.via_port});
-  const std::string_view parts[] = {"SIP/2.0/UDP ", f.via_host, ":",
-                                    std::string_view(port, size_t(pn)), ";branch=",
-                                    std::string_view(branch, kBranchSize)};
-  size_t n = 0;
-  for (std::string_view p : parts) {
-    if (n + p.size() > cap) return 0;
-    std::memcpy(out + n, p.data(), p.size());
-    n += p.size();
-  }
-  return n;
+  WriteBranch(tx, loop_hex, branch);
+  char via[256];
+  const int n = std::snprintf(via, sizeof(via), "SIP/2.0/UDP %.*s:%u;branch=%.*s",
+                              int(f.via_host.size()), f.via_host.data(), unsigned{f.via_port},
+                              int(kBranchSize), branch);
+  if (n <= 0 || size_t(n) >= sizeof(via)) return 0;
+  const HopRequestSpec spec{.method = method,
+                            .via = std::string_view(via, size_t(n)),
+                            .to = to,
+                            .skip_routes = t->skip_route ? 1 : 0};
+  size_t size = 0;
+  return BuildHopRequest(request, spec, out, &size) == BuildError::kOk ? size : 0;
 }
 
 bool Proxy::StartTry(ProxyTxn* t, const Message& request, const SockAddr& to) {
@@ -254,22 +256,34 @@ void Proxy::MaybeFinish(ProxyTxn* t) {
   table_->Free(t);
 }
 
-bool Proxy::SendCopy(UdpSocket* socket, const sockaddr* to, socklen_t to_len,
-                     std::span<const char> data) {
+bool Proxy::SendBuilt(UdpSocket* socket, const sockaddr* to, socklen_t to_len,
+                      absl::FunctionRef<size_t(std::span<char>)> build) {
   engine::BufferPool& pool = shard_->pool();
   std::optional<uint16_t> slot = pool.Take();
   if (!slot) slot = pool.TakeReply();
-  if (!slot || socket == nullptr || data.size() > pool.buffer_size()) {
-    if (slot) pool.Unref(*slot);
-    counters_->dropped[size_t(DropReason::kSendFailed)].Add();
-    return false;
+  const size_t n =
+      slot && socket != nullptr ? build(std::span<char>(pool.Data(*slot), pool.buffer_size())) : 0;
+  bool ok = false;
+  if (n > 0) {
+    const iovec iov{pool.Data(*slot), n};
+    ok = socket->SendTo(to, to_len, &iov, 1, *slot);
   }
-  std::memcpy(pool.Data(*slot), data.data(), data.size());
-  const iovec iov{pool.Data(*slot), data.size()};
-  const bool ok = socket->SendTo(to, to_len, &iov, 1, *slot);
-  pool.Unref(*slot);
+  if (slot) pool.Unref(*slot);
   if (!ok) counters_->dropped[size_t(DropReason::kSendFailed)].Add();
   return ok;
+}
+
+bool Proxy::SendCopy(UdpSocket* socket, const sockaddr* to, socklen_t to_len,
+                     std::span<const char> data) {
+  return SendBuilt(socket, to, to_len, [&](std::span<char> out) -> size_t {
+    if (data.size() > out.size()) return 0;
+    std::memcpy(out.data(), data.data(), data.size());
+    return data.size();
+  });
+}
+
+UdpSocket* Proxy::Outbound(int family) {
+  return (family == AF_INET ? v4_ : v6_).outbound.get();
 }
 
 bool Proxy::SendOwnResponse(ProxyTxn* t, const Message& msg, int status, std::string_view reason) {
@@ -301,28 +315,10 @@ void Proxy::AnswerCaller(ProxyTxn* t, int status, std::string_view reason) {
 void Proxy::SendCancel(ProxyTxn* t) {
   const Message* request = ParseHeldRequest(t);
   if (request == nullptr) return;  // the final answer is in: nothing left to cancel
-  char via[256];
-  const size_t vn = OurVia(t, t->tries - 1, via, sizeof(via));
-  engine::BufferPool& pool = shard_->pool();
-  std::optional<uint16_t> slot = pool.Take();
-  if (!slot) slot = pool.TakeReply();
-  if (slot) {
-    size_t n = 0;
-    const HopRequestSpec spec{.method = HopMethod::kCancel,
-                              .via = std::string_view(via, vn),
-                              .skip_routes = t->skip_route ? 1 : 0};
-    Family& f = t->next_hop.sin6_family == AF_INET ? v4_ : v6_;
-    if (BuildHopRequest(*request, spec, std::span<char>(pool.Data(*slot), pool.buffer_size()),
-                        &n) == BuildError::kOk && f.outbound) {
-      const iovec iov{pool.Data(*slot), n};
-      if (!f.outbound->SendTo(Sa(t->next_hop), SaLen(t->next_hop), &iov, 1, *slot)) {
-        counters_->dropped[size_t(DropReason::kSendFailed)].Add();
-      }
-    }
-    pool.Unref(*slot);
-  } else {
-    counters_->dropped[size_t(DropReason::kSendFailed)].Add();
-  }
+  SendBuilt(Outbound(t->next_hop.sin6_family), Sa(t->next_hop), SaLen(t->next_hop),
+            [&](std::span<char> out) {
+              return BuildHop(t, *request, HopMethod::kCancel, t->tries - 1, {}, out);
+            });
   if (!t->cancel_sent) {
     t->cancel_sent = true;
     t->cancel.Start(/*invite=*/false, /*reliable=*/false);
@@ -374,19 +370,17 @@ void Proxy::TryTimerFired(engine::Timer* timer) {
 void Proxy::OnTryTimer(ProxyTxn* t) {
   if (!t->heard) {
     // The per-try timeout: not a word from this backend.
-    if (TryFailover(t, FailoverReason::kTimeout)) return;
-    t->client.Reset();
-    t->cancel.Reset();
-    counters_->timeouts.Add();
-    AnswerCaller(t, t->cancelled ? 487 : 408, {});
-    MaybeFinish(t);
+    if (!TryFailover(t, FailoverReason::kTimeout)) GiveUp(t);
     return;
   }
   if (!t->cancel_sent && !t->final_sent) {
     SendCancel(t);  // Timer C: ringing too long (§16.8); the backend answers 487
     return;
   }
-  // Our CANCEL brought no final answer either: end it here.
+  GiveUp(t);  // our CANCEL brought no final answer either
+}
+
+void Proxy::GiveUp(ProxyTxn* t) {
   t->client.Reset();
   t->cancel.Reset();
   counters_->timeouts.Add();
@@ -436,19 +430,11 @@ void Proxy::OnTransactionResponse(const Datagram& d, std::string_view tx) {
     }
     if (IsInvite(t) && code >= 300) {
       if (const Message* request = ParseHeldRequest(t)) {
-        char via[256];
-        const size_t vn = OurVia(t, int(try_index), via, sizeof(via));
         const Header* to = msg.Find(HeaderId::kTo);
-        char ack[kStoredAckBytes];
-        size_t n = 0;
-        const HopRequestSpec spec{.method = HopMethod::kAck,
-                                  .via = std::string_view(via, vn),
-                                  .to = to != nullptr ? to->value : std::string_view(),
-                                  .skip_routes = t->skip_route ? 1 : 0};
-        Family& f = d.peer->sa_family == AF_INET ? v4_ : v6_;
-        if (BuildHopRequest(*request, spec, ack, &n) == BuildError::kOk) {
-          SendCopy(f.outbound.get(), d.peer, d.peer_len, std::span<const char>(ack, n));
-        }
+        SendBuilt(Outbound(d.peer->sa_family), d.peer, d.peer_len, [&](std::span<char> out) {
+          return BuildHop(t, *request, HopMethod::kAck, int(try_index),
+                          to != nullptr ? to->value : std::string_view(), out);
+        });
       }
     }
     counters_->dropped[size_t(DropReason::kLateResponse)].Add();
@@ -524,22 +510,17 @@ void Proxy::SendAck(ClientTxn& c) {
     // The first final: build the ACK from the request (still held) and this response's To.
     const Message* request = ParseHeldRequest(t);
     if (request == nullptr) return;
-    char via[256];
-    const size_t vn = OurVia(t, t->tries - 1, via, sizeof(via));
     const Header* to = msg_->Find(HeaderId::kTo);
-    const HopRequestSpec spec{.method = HopMethod::kAck,
-                              .via = std::string_view(via, vn),
-                              .to = to != nullptr ? to->value : std::string_view(),
-                              .skip_routes = t->skip_route ? 1 : 0};
-    size_t n = 0;
-    if (BuildHopRequest(*request, spec, store, &n) != BuildError::kOk) {
+    t->ack_len = static_cast<uint16_t>(
+        BuildHop(t, *request, HopMethod::kAck, t->tries - 1,
+                 to != nullptr ? to->value : std::string_view(), store));
+    if (t->ack_len == 0) {
       counters_->not_stored.Add();
       return;
     }
-    t->ack_len = static_cast<uint16_t>(n);
   }
-  Family& f = t->next_hop.sin6_family == AF_INET ? v4_ : v6_;
-  SendCopy(f.outbound.get(), Sa(t->next_hop), SaLen(t->next_hop), store.first(t->ack_len));
+  SendCopy(Outbound(t->next_hop.sin6_family), Sa(t->next_hop), SaLen(t->next_hop),
+           store.first(t->ack_len));
 }
 
 void Proxy::ClientTimedOut(ClientTxn& c) {
@@ -549,9 +530,7 @@ void Proxy::ClientTimedOut(ClientTxn& c) {
     return;
   }
   if (!t->heard && TryFailover(t, FailoverReason::kTimeout)) return;
-  counters_->timeouts.Add();
-  AnswerCaller(t, t->cancelled ? 487 : 408, {});
-  MaybeFinish(t);
+  GiveUp(t);
 }
 
 void Proxy::ClientTerminated(ClientTxn& c) { MaybeFinish(TxnOf(c)); }

@@ -25,32 +25,11 @@ ProxyTxn* ProxyTxnTable::Allocate(uint64_t key) {
   if (free_head_ == 0) return nullptr;
   ProxyTxn* t = &entries_[free_head_ - 1];
   free_head_ = t->next;
-  const uint32_t generation = t->generation + 1;
-  // Machines and timers keep their bindings (Init once); the plain fields start over.
+  // The machines and the timer keep their bindings (Init once); the request's record starts over.
+  static_cast<ProxyTxnRequest&>(*t) = ProxyTxnRequest{};
   t->key = key;
-  t->generation = generation;
-  t->deadline_ms = 0;
-  t->source = {};
-  t->reply_to = {};
-  t->loop_hash = 0;
-  t->request_bid = 0xffff;
-  t->request_offset = 0;
-  t->request_len = 0;
-  t->next_hop = {};
-  t->listener = 0;
-  t->response_len = 0;
-  t->ack_len = 0;
-  t->backend = -1;
-  t->tries = 0;
-  t->method = 0;
-  t->failover_status = 0;
   t->in_use = true;
-  t->balanced = false;
-  t->heard = false;
-  t->cancelled = false;
-  t->cancel_sent = false;
-  t->final_sent = false;
-  t->skip_route = false;
+  ++t->generation;
   uint32_t& head = buckets_[Bucket(key)];
   t->next = head;
   head = IndexOf(t) + 1;

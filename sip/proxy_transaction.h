@@ -54,15 +54,10 @@ inline constexpr size_t kStoreBytes = kStoredResponseBytes + kStoredAckBytes;
 // Backends one request may try (the first choice and its failovers).
 inline constexpr int kMaxTries = 8;
 
-struct ProxyTxn {
-  ServerTxn server;          // towards the caller
-  ClientTxn client;          // the current try, towards its backend
-  ClientTxn cancel;          // our CANCEL to the current try's backend (§9.1, §16.10)
-  engine::Timer try_timer;   // per-try timeout until the first response; then Timer C (INVITE)
+// What one request's context records; starts over (value-initialised) at each Allocate.
+struct ProxyTxnRequest {
   uint64_t key = 0;          // server transaction key (ServerKey)
   uint64_t deadline_ms = 0;  // no new try after this (total deadline)
-  uint32_t generation = 0;   // bumped at each Allocate: a stale branch never matches a new use
-  uint32_t next = 0;         // hash chain / free list (index + 1; 0 = end)
   sockaddr_in6 source{};     // where the request came from (IPv4 in the sockaddr_in prefix)
   sockaddr_in6 reply_to{};   // where our responses to the caller go (RFC 3261 §18.2.2)
   sockaddr_in6 next_hop{};   // where the current try goes
@@ -85,6 +80,17 @@ struct ProxyTxn {
   bool final_sent = false;   // a final response has gone to the caller
   bool skip_route = false;   // the request's top Route named us (popped when forwarding)
   uint8_t tried[kMaxTries] = {};  // backends tried, in order (indices < 256)
+};
+
+// A table entry: the request's record, plus what outlives one use of the entry (the machines
+// and timer, bound once to the shard; the generation; the chain link).
+struct ProxyTxn : ProxyTxnRequest {
+  ServerTxn server;          // towards the caller
+  ClientTxn client;          // the current try, towards its backend
+  ClientTxn cancel;          // our CANCEL to the current try's backend (§9.1, §16.10)
+  engine::Timer try_timer;   // per-try timeout until the first response; then Timer C (INVITE)
+  uint32_t generation = 0;   // bumped at each Allocate: a stale branch never matches a new use
+  uint32_t next = 0;         // hash chain / free list (index + 1; 0 = end)
 };
 
 class ProxyTxnTable {
