@@ -163,7 +163,7 @@ struct BalancerConfig {
   // hash-call-id by default (Kamailio's dispatcher defaults to the same). In stateless mode every
   // algorithm is applied as a function of the Call-ID (sip::Balancer::PickStateless).
   Algorithm algorithm = Algorithm::kHashCallId;
-  // stateless until the transaction layer ships; "stateful" is refused by the daemon meanwhile.
+  // stateless: forward and forget; stateful: RFC 3261 transactions with failover (sip/proxy.h).
   ProxyMode mode = ProxyMode::kStateless;
   // Time one backend gets to send any response before the next is tried (stateful only).
   std::chrono::milliseconds per_try_timeout_ms{1000};

@@ -4,50 +4,18 @@
 
 #include "sip/internal/hash.h"
 #include "sip/internal/lex.h"
+#include "sip/internal/scratch_writer.h"
 
 namespace sipring::sip {
 namespace {
+
+using sip_internal::ScratchWriter;
 
 // One change to the received bytes: at `offset`, drop `remove` bytes and insert `insert`.
 struct Edit {
   size_t offset = 0;
   size_t remove = 0;
   std::string_view insert;
-};
-
-// Appends text to the scratch buffer and hands back views of what it wrote.
-class ScratchWriter {
- public:
-  explicit ScratchWriter(std::span<char> scratch) : scratch_(scratch) {}
-  void Append(std::string_view s) {
-    if (used_ + s.size() > scratch_.size()) {
-      overflow_ = true;
-      return;
-    }
-    std::memcpy(scratch_.data() + used_, s.data(), s.size());
-    used_ += s.size();
-  }
-  void AppendNumber(uint64_t v) {
-    char digits[20];
-    size_t n = 0;
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    char out[20];
-    for (size_t i = 0; i < n; ++i) out[i] = digits[n - 1 - i];
-    Append(std::string_view(out, n));
-  }
-  size_t Mark() const { return used_; }
-  std::string_view Since(size_t mark) const {
-    return std::string_view(scratch_.data() + mark, used_ - mark);
-  }
-  bool overflow() const { return overflow_; }
-
- private:
-  std::span<char> scratch_;
-  size_t used_ = 0;
-  bool overflow_ = false;
 };
 
 // Emits the buffer with the edits applied (edits sorted by offset), up to `end`.

@@ -12,6 +12,7 @@
 #include "sip/forwarder.h"
 #include "sip/internal/hash.h"
 #include "sip/internal/lex.h"
+#include "sip/internal/proxy_branch.h"
 #include "sip/response_builder.h"
 
 namespace sipring::sip {
@@ -20,14 +21,13 @@ namespace {
 using transports::Datagram;
 using transports::UdpSocket;
 
-// Branch layout (see the header): cookie + "sr" + instance + transaction hash + loop hash.
-constexpr size_t kBranchPrefix = 9;  // "z9hG4bKsr"
-constexpr size_t kInstanceHex = 8;
-constexpr size_t kTxHex = 16;
-constexpr size_t kLoopHex = 8;
-constexpr size_t kBranchSize = kBranchPrefix + kInstanceHex + kTxHex + kLoopHex;
-// Record-Route parameter naming the dialog's backend: "sr-be=" + 8 hex digits.
-constexpr std::string_view kBackendParam = "sr-be";
+using sip_internal::kBackendParam;
+using sip_internal::kBranchPrefix;
+using sip_internal::kBranchSize;
+using sip_internal::kInstanceHex;
+using sip_internal::kLoopHex;
+using sip_internal::kTxHex;
+using sip_internal::kTxnMark;
 
 void ToHex8(uint32_t v, char* out) { sip_internal::ToHex(v, 8, out); }
 
@@ -110,13 +110,19 @@ MethodIndex ClassifyMethod(std::string_view method) {
 std::string_view RejectReasonName(RejectReason r) {
   static constexpr std::string_view kNames[kRejectReasonCount] = {
       "pool_low", "endpoint_quota", "no_backend", "bad_request", "too_many_hops", "loop",
-      "bad_next_hop"};
+      "bad_next_hop", "transaction_limit"};
   return kNames[static_cast<size_t>(r)];
 }
 
 std::string_view DropReasonName(DropReason r) {
   static constexpr std::string_view kNames[kDropReasonCount] = {
-      "malformed_response", "not_our_via", "no_response_route", "unanswerable", "send_failed"};
+      "malformed_response", "not_our_via", "no_response_route", "unanswerable", "send_failed",
+      "late_response"};
+  return kNames[static_cast<size_t>(r)];
+}
+
+std::string_view FailoverReasonName(FailoverReason r) {
+  static constexpr std::string_view kNames[kFailoverReasonCount] = {"timeout", "status"};
   return kNames[static_cast<size_t>(r)];
 }
 
@@ -148,9 +154,11 @@ void Proxy::RefreshBackendStates() {
 }
 
 void Proxy::SignalBackend(const sockaddr* peer, PassiveSignal::Kind kind) {
-  if (signals_ == nullptr) return;
-  const int b = BackendBySource(peer);
-  if (b == kNoBackend) return;
+  SignalBackend(BackendBySource(peer), kind);
+}
+
+void Proxy::SignalBackend(int b, PassiveSignal::Kind kind) {
+  if (signals_ == nullptr || b == kNoBackend) return;
   // One signal per backend per 100 ms: an overloaded backend answering thousands of 503s needs
   // one probe, not a queue full of the same news.
   if (now_ms_ < last_signal_ms_[size_t(b)] + 100) return;
@@ -229,6 +237,7 @@ absl::Status Proxy::Start(engine::Shard& shard) {
   if (v4_.outbound) v4_.outbound->Start();
   if (v6_.outbound) v6_.outbound->Start();
   counters_->pool_total.Set(shard.pool().total_slots());
+  if (shared_.stateful) StartTransactions();
   return absl::OkStatus();
 }
 
@@ -256,9 +265,11 @@ void Proxy::OnLoop(uint64_t now_ms) {
   counters_->pool_free.Set(pool.free_main());
   counters_->pool_lowest_free.Set(pool.counters().lowest_free_main.Get());
   counters_->pool_enobufs.Set(pool.counters().enobufs.Get());
+  if (table_ != nullptr) counters_->transactions_live.Set(table_->size());
 }
 
 void Proxy::Stop() {
+  StopTransactions();
   for (auto& l : listeners_) l.socket->Stop();
   if (v4_.outbound) v4_.outbound->Stop();
   if (v6_.outbound) v6_.outbound->Stop();
@@ -298,28 +309,61 @@ void Proxy::OnResponse(const Datagram& d, ParseError perr) {
     counters_->dropped[size_t(DropReason::kNotOurVia)].Add();
     return;
   }
+  if (msg.status_code == 503) SignalBackend(d.peer, PassiveSignal::Kind::k503);
+  const std::string_view tx = top.substr(kBranchPrefix + kInstanceHex, kTxHex);
+  if (tx[0] == kTxnMark) {
+    if (table_ != nullptr) {
+      OnTransactionResponse(d, tx);
+    } else {
+      counters_->dropped[size_t(DropReason::kLateResponse)].Add();
+    }
+    return;
+  }
+  RelayResponse(d, nullptr);
+}
+
+bool Proxy::RelayResponse(const Datagram& d, ProxyTxn* txn) {
+  const Message& msg = *msg_;
   SockAddr to;
   if (msg.via_count < 2 || !ResponseAddress(msg.vias[1], &to)) {
     counters_->dropped[size_t(DropReason::kNoResponseRoute)].Add();
-    return;
+    return false;
   }
   GatherList list;
   if (ForwardResponse(msg, &list) != ForwardError::kOk) {
     counters_->dropped[size_t(DropReason::kMalformedResponse)].Add();
-    return;
+    return false;
   }
   Family& f = to.family() == AF_INET ? v4_ : v6_;
   UdpSocket* out = f.listener != nullptr ? f.listener : f.outbound.get();
+  if (txn != nullptr) out = ListenerSocket(txn);
   if (out == nullptr ||
       !out->SendTo(to.sa(), to.len(), list.iov.data(), static_cast<int>(list.count), d.bid)) {
     counters_->dropped[size_t(DropReason::kSendFailed)].Add();
-    return;
+    return false;
+  }
+  if (txn != nullptr) {
+    // The caller may ask for it again (a retransmitted request, Timer G): keep a flat copy.
+    const std::span<char> store = table_->StoredResponse(txn);
+    size_t n = 0;
+    for (size_t i = 0; i < list.count; ++i) n += list.iov[i].iov_len;
+    txn->response_len = 0;
+    if (n <= store.size()) {
+      n = 0;
+      for (size_t i = 0; i < list.count; ++i) {
+        std::memcpy(store.data() + n, list.iov[i].iov_base, list.iov[i].iov_len);
+        n += list.iov[i].iov_len;
+      }
+      txn->response_len = static_cast<uint16_t>(n);
+    } else {
+      counters_->not_stored.Add();
+    }
   }
   counters_->forwarded_responses.Add();
-  if (msg.status_code == 503) SignalBackend(d.peer, PassiveSignal::Kind::k503);
   const int cls = msg.status_code / 100;
   if (cls >= 1 && cls <= 6) counters_->responses[size_t(cls - 1)].Add();
   RecordLatency(d);
+  return true;
 }
 
 void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Datagram& d,
@@ -379,6 +423,15 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
     return;
   }
 
+  // Stateful: a request of a live transaction (a retransmission, the ACK for our non-2xx, a
+  // CANCEL) is dealt with before the overload checks: it is work in progress.
+  uint64_t key = 0;
+  if (table_ != nullptr) {
+    const bool to_invite = method == MethodIndex::kAck || method == MethodIndex::kCancel;
+    key = ServerKey(msg, to_invite ? std::string_view("INVITE") : msg.method);
+    if (OnRequestInTransaction(socket, d, method, key)) return;
+  }
+
   // Overload: new work is refused fast; work in progress (ACK, CANCEL, in-dialog) goes on.
   if (IsNewWork(msg, method)) {
     if (d.from_reserve || shard_->pool().Overloaded()) {
@@ -386,20 +439,21 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
              shared_.retry_after_s);
       return;
     }
-    const engine::EndpointKey key = engine::EndpointKey::From(d.peer);
+    const engine::EndpointKey quota_key = engine::EndpointKey::From(d.peer);
     if (quota_taken_.size() < quota_taken_.capacity()) {
-      if (!quota_.TryTake(key)) {
+      if (!quota_.TryTake(quota_key)) {
         Reject(socket, d, RejectReason::kEndpointQuota, 503,
                "Service Unavailable (peer over quota)", shared_.retry_after_s);
         return;
       }
-      quota_taken_.push_back(key);
+      quota_taken_.push_back(quota_key);
     }
   }
 
   // Next hop.
   SockAddr to;
   int backend = kNoBackend;
+  bool balanced = false;  // the balancer chose among backends: another may be tried
   if (more_routes) {
     const Uri& uri = msg.routes[next_route].uri;
     if (!uri.IsSip() || !SockAddr::FromLiteral(uri.host, uri.PortOrDefault(), &to)) {
@@ -414,7 +468,7 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
       return;
     }
   } else {
-    const uint64_t key = CallIdHash(msg.call_id);
+    const uint64_t hash = CallIdHash(msg.call_id);
     if (top_route_is_us) {
       if (auto tag = FindUriParam(msg.routes[0].uri.params, kBackendParam)) {
         uint32_t t = 0;
@@ -427,9 +481,12 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
     if (backend == kNoBackend) {
       // In-dialog requests (and ACK, CANCEL) from peers that ignore Record-Route follow the
       // Call-ID hash over the backends that still serve dialogs, so a draining backend keeps
-      // its calls; only new work is limited to the backends taking it.
-      backend = balancer_.PickStateless(shared_.default_group, key,
-                                        IsNewWork(msg, method) ? new_work_ : dialogs_);
+      // its calls; only new work is limited to the backends taking it. Stateful mode picks the
+      // same way (its retransmissions are absorbed, but an in-dialog request from a peer that
+      // ignores Record-Route must still find the backend the hash gave its INVITE).
+      balanced = IsNewWork(msg, method);
+      backend = balancer_.PickStateless(shared_.default_group, hash,
+                                        balanced ? new_work_ : dialogs_);
     }
     if (backend == kNoBackend) {
       if (method != MethodIndex::kAck) {
@@ -441,55 +498,76 @@ void Proxy::OnRequest(UdpSocket& socket, const Listener* via_listener, const Dat
     to = shared_.backends[size_t(backend)].address;
   }
 
-  char rr_param[kBackendParam.size() + 1 + 8];
-  std::string_view rr;
-  if (backend != kNoBackend) {
-    std::memcpy(rr_param, kBackendParam.data(), kBackendParam.size());
-    rr_param[kBackendParam.size()] = '=';
-    ToHex8(balancer_.Tag(backend), rr_param + kBackendParam.size() + 1);
-    rr = std::string_view(rr_param, sizeof(rr_param));
+  if (table_ != nullptr && method != MethodIndex::kAck && method != MethodIndex::kCancel) {
+    StartTransaction(socket, listener, d, method, key, to, backend, balanced, loop,
+                     top_route_is_us);
+    return;
   }
+
+  char rr_param[kBackendParam.size() + 1 + 8];
   // The forwarder applies RFC 3261 §18.2.1 / RFC 3581 (received, rport) from the source.
   char source_text[INET6_ADDRSTRLEN + 3];
-  const std::string_view source_host(
-      source_text, transports::FormatHost(d.peer, source_text, sizeof(source_text)));
-  if (!Forward(d, to, listener, loop_hex, rr, source_host, SockAddr::PortOf(d.peer))) return;
+  ForwardJob job{.msg = &msg,
+                 .payload = d.payload,
+                 .length = d.length,
+                 .room = d.room,
+                 .bid = d.bid,
+                 .to = &to,
+                 .listener = &listener,
+                 .loop_hex = loop_hex,
+                 .rr_param = BackendParam(backend, rr_param),
+                 .source_host = std::string_view(
+                     source_text, transports::FormatHost(d.peer, source_text, sizeof(source_text))),
+                 .source_port = SockAddr::PortOf(d.peer)};
+  if (!Forward(job)) return;
+  RecordLatency(d);
   if (backend != kNoBackend) counters_->backend_requests[size_t(backend)].Add();
 }
 
-bool Proxy::Forward(const Datagram& d, const SockAddr& to, const Listener& listener,
-                    const char* loop_hex, std::string_view rr_param,
-                    std::string_view source_host, uint16_t source_port) {
-  const Message& msg = *msg_;
-  Family& f = to.family() == AF_INET ? v4_ : v6_;
+std::string_view Proxy::BackendParam(int backend, char* out) const {
+  if (backend == kNoBackend) return {};
+  std::memcpy(out, kBackendParam.data(), kBackendParam.size());
+  out[kBackendParam.size()] = '=';
+  ToHex8(balancer_.Tag(backend), out + kBackendParam.size() + 1);
+  return std::string_view(out, kBackendParam.size() + 1 + 8);
+}
+
+bool Proxy::Forward(const ForwardJob& job) {
+  const Message& msg = *job.msg;
+  Family& f = job.to->family() == AF_INET ? v4_ : v6_;
   if (!f.outbound) {
     counters_->dropped[size_t(DropReason::kSendFailed)].Add();
     return false;
   }
   char branch[kBranchSize];
-  char tx[kStatelessBranchSize];
-  StatelessBranch(msg, tx);
   std::memcpy(branch, "z9hG4bKsr", kBranchPrefix);
   std::memcpy(branch + kBranchPrefix, instance_hex_, kInstanceHex);
-  std::memcpy(branch + kBranchPrefix + kInstanceHex, tx + kBranchPrefix, kTxHex);
-  std::memcpy(branch + kBranchPrefix + kInstanceHex + kTxHex, loop_hex, kLoopHex);
+  if (job.tx_hex != nullptr) {
+    std::memcpy(branch + kBranchPrefix + kInstanceHex, job.tx_hex, kTxHex);
+  } else {
+    char tx[kStatelessBranchSize];
+    StatelessBranch(msg, tx);
+    std::memcpy(branch + kBranchPrefix + kInstanceHex, tx + kBranchPrefix, kTxHex);
+  }
+  std::memcpy(branch + kBranchPrefix + kInstanceHex + kTxHex, job.loop_hex, kLoopHex);
 
   ForwardOptions o;
   o.local_host = f.via_host;
   o.local_port = f.via_port;
-  o.route_host = listener.route_host;
-  o.route_port = listener.route_port;
+  o.route_host = job.listener->route_host;
+  o.route_port = job.listener->route_port;
   o.transport = "UDP";
   o.branch = std::string_view(branch, kBranchSize);
   o.record_route = shared_.record_route && !msg.to.has_tag && msg.method != "REGISTER";
-  o.record_route_param = rr_param;
-  o.source_host = source_host;
-  o.source_port = source_port;
+  o.record_route_param = job.rr_param;
+  o.source_host = job.source_host;
+  o.source_port = job.source_port;
 
   // Inserted pieces go in the slot's free tail; a second slot only when that is too small.
   GatherList list;
   uint16_t hold2 = transports::kNoSlot;
-  ForwardError err = ForwardRequest(msg, o, std::span<char>(d.payload + d.length, d.room), &list);
+  ForwardError err =
+      ForwardRequest(msg, o, std::span<char>(job.payload + job.length, job.room), &list);
   engine::BufferPool& pool = shard_->pool();
   if (err == ForwardError::kScratchTooSmall) {
     if (auto slot = pool.Take()) {
@@ -499,16 +577,26 @@ bool Proxy::Forward(const Datagram& d, const SockAddr& to, const Listener& liste
     }
   }
   bool sent = err == ForwardError::kOk &&
-              f.outbound->SendTo(to.sa(), to.len(), list.iov.data(), static_cast<int>(list.count),
-                                 d.bid, hold2);
+              f.outbound->SendTo(job.to->sa(), job.to->len(), list.iov.data(),
+                                 static_cast<int>(list.count), job.bid, hold2);
   if (hold2 != transports::kNoSlot) pool.Unref(hold2);
   if (!sent) {
     counters_->dropped[size_t(DropReason::kSendFailed)].Add();
     return false;
   }
   counters_->forwarded_requests.Add();
-  RecordLatency(d);
   return true;
+}
+
+void Proxy::ReplyAddress(const Via& via, const sockaddr* peer, socklen_t peer_len,
+                         sockaddr_storage* to) {
+  // RFC 3261 §18.2.2 / RFC 3581: to the source address; its port when rport was asked for (or
+  // the Via names no port of its own that differs), else the Via's port.
+  std::memcpy(to, peer, peer_len);
+  if (!via.has_rport && via.port != 0 && via.port != SockAddr::PortOf(peer)) {
+    if (to->ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(to)->sin_port = htons(via.port);
+    else reinterpret_cast<sockaddr_in6*>(to)->sin6_port = htons(via.port);
+  }
 }
 
 void Proxy::Reply(UdpSocket& socket, const Datagram& d, int status, std::string_view reason,
@@ -526,15 +614,8 @@ void Proxy::Reply(UdpSocket& socket, const Datagram& d, int status, std::string_
     counters_->dropped[size_t(DropReason::kUnanswerable)].Add();
     return;
   }
-  // RFC 3261 §18.2.2 / RFC 3581: to the source address; its port when rport was asked for (or
-  // the Via names no port of its own that differs), else the Via's port.
-  const Via& via = msg.vias[0];
   sockaddr_storage to;
-  std::memcpy(&to, d.peer, d.peer_len);
-  if (!via.has_rport && via.port != 0 && via.port != SockAddr::PortOf(d.peer)) {
-    if (to.ss_family == AF_INET) reinterpret_cast<sockaddr_in*>(&to)->sin_port = htons(via.port);
-    else reinterpret_cast<sockaddr_in6*>(&to)->sin6_port = htons(via.port);
-  }
+  ReplyAddress(msg.vias[0], d.peer, d.peer_len, &to);
   // In place: the response overwrites the request in its own slot (see response_builder.h).
   const BuildResult r = BuildResponse(msg, spec, std::span<char>(d.payload, d.length + d.room));
   if (r.error != BuildError::kOk) {

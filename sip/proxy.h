@@ -69,7 +69,9 @@
 #include "sip/balancer.h"
 #include "sip/message.h"
 #include "sip/parser.h"
+#include "sip/proxy_transaction.h"
 #include "sip/request_check.h"
+#include "sip/transaction.h"
 #include "transports/sock_addr.h"
 #include "transports/socket_options.h"
 #include "transports/udp_socket.h"
@@ -96,8 +98,9 @@ enum class RejectReason : uint8_t {
   kTooManyHops,    // "too_many_hops": Max-Forwards reached 0: 483
   kLoop,           // "loop": the request came back unchanged: 482
   kBadNextHop,     // "bad_next_hop": a Route/Request-URI next hop that is not an IP literal: 502
+  kTransactionLimit,  // "transaction_limit": stateful mode, the shard's table is full: 503
 };
-inline constexpr size_t kRejectReasonCount = 7;
+inline constexpr size_t kRejectReasonCount = 8;
 std::string_view RejectReasonName(RejectReason r);
 
 // Why a datagram was dropped without an answer (sipring_dropped_total{reason}).
@@ -107,8 +110,18 @@ enum class DropReason : uint8_t {
   kNoResponseRoute,    // "no_response_route": next Via has no usable address
   kUnanswerable,       // "unanswerable": a bad request we cannot answer (no Via, or an ACK)
   kSendFailed,         // "send_failed": send table full or no scratch slot
+  kLateResponse,       // "late_response": stateful, from a try we gave up on or a transaction
+                       // that has ended (a late 2xx is still relayed, RFC 3261 §16.7)
 };
-inline constexpr size_t kDropReasonCount = 5;
+inline constexpr size_t kDropReasonCount = 6;
+
+// Why a stateful request went on to another backend (sipring_failovers_total{reason}).
+enum class FailoverReason : uint8_t {
+  kTimeout,  // "timeout": no response within the per-try timeout (or Timer B/F)
+  kStatus,   // "status": a final response with one of the failover codes (503 by default)
+};
+inline constexpr size_t kFailoverReasonCount = 2;
+std::string_view FailoverReasonName(FailoverReason r);
 std::string_view DropReasonName(DropReason r);
 
 // One shard's counters; the admin thread sums them over shards at scrape time.
@@ -120,6 +133,16 @@ struct ProxyCounters {
   engine::Counter forwarded_responses;
   engine::Counter self_options;                                   // OPTIONS answered 200 by us
   engine::Counter absorbed_acks;  // ACKs for our own non-2xx answers, ended here
+  // Stateful mode.
+  engine::Counter transactions_live;        // gauge, published once per loop turn
+  engine::Counter transactions_started;
+  engine::Counter retransmissions_absorbed; // request retransmissions answered from a transaction
+  engine::Counter request_retransmissions;  // Timer A/E: requests sent again to a backend
+  engine::Counter response_retransmissions; // responses sent again to a caller (G, or asked)
+  engine::Counter not_stored;               // a response or ACK too big to keep for resending
+  std::array<engine::Counter, kFailoverReasonCount> failovers;
+  engine::Counter timeouts;                 // requests we answered 408 after every try
+  engine::Counter cancels;                  // caller CANCELs matched to a transaction
   std::array<engine::Counter, kRejectReasonCount> rejected;
   std::array<engine::Counter, kDropReasonCount> dropped;
   std::vector<engine::Counter> backend_requests;                  // requests forwarded, per backend
@@ -150,10 +173,17 @@ struct ProxyShared {
   uint32_t instance_id = 0;                  // random per process start: marks our Via branches
   // Published by the health thread; never null once the daemon starts shards.
   const BackendStates* states = nullptr;
+  // Stateful mode ([balancer] mode = "stateful"): RFC 3261 transactions with failover.
+  bool stateful = false;
+  TxnTimerValues timers;
+  uint32_t max_transactions = 32768;  // per shard
+  uint32_t per_try_timeout_ms = 1000;
+  uint32_t total_deadline_ms = 5000;
+  std::vector<int> failover_codes = {503};
 };
 
 
-class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
+class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink, public TxnUser {
  public:
   // `signals` (this shard's queue towards the health thread) may be null: no passive signals.
   Proxy(const ProxyShared& shared, ProxyCounters* counters, PassiveSignalQueue* signals = nullptr);
@@ -165,6 +195,14 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   void Stop() override;
   // UdpSocket::Sink
   void OnDatagram(transports::UdpSocket& socket, const transports::Datagram& d) override;
+  // TxnUser (stateful mode; sip/proxy_stateful.cc)
+  void RetransmitRequest(ClientTxn& t) override;
+  void SendAck(ClientTxn& t) override;
+  void ClientTimedOut(ClientTxn& t) override;
+  void ClientTerminated(ClientTxn& t) override;
+  void RetransmitResponse(ServerTxn& t) override;
+  void ServerTimedOut(ServerTxn& t) override;
+  void ServerTerminated(ServerTxn& t) override;
 
   // The bound listener addresses (port 0 resolved) and outbound sockets; valid after Start.
   std::vector<transports::SockAddr> listen_addresses() const;
@@ -185,20 +223,76 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   void OnRequest(transports::UdpSocket& socket, const Listener* via_listener,
                  const transports::Datagram& d, ParseError perr);
   void OnResponse(const transports::Datagram& d, ParseError perr);
+  // Sends the current response (msg_) on towards the next Via; false when it was dropped
+  // (counted). With `store`, also keeps a flat copy in `txn`'s store for retransmissions.
+  bool RelayResponse(const transports::Datagram& d, ProxyTxn* txn);
   void Reply(transports::UdpSocket& socket, const transports::Datagram& d, int status,
              std::string_view reason, int retry_after);
   void Reject(transports::UdpSocket& socket, const transports::Datagram& d, RejectReason why,
               int status, std::string_view reason, int retry_after = -1);
-  // `loop_hex`: the request's loop hash (kLoopHex digits), computed once by OnRequest.
-  bool Forward(const transports::Datagram& d, const transports::SockAddr& to,
-               const Listener& listener, const char* loop_hex, std::string_view rr_param,
-               std::string_view source_host, uint16_t source_port);
+  // What Forward() sends: the request `msg` parsed from `payload` in pool slot `bid` (with `room`
+  // free bytes after it for the inserted pieces), where, and with which branch.
+  struct ForwardJob {
+    const Message* msg;
+    char* payload;
+    uint32_t length;
+    uint32_t room;
+    uint16_t bid;
+    const transports::SockAddr* to;
+    const Listener* listener;
+    const char* loop_hex;          // the request's loop hash (kLoopHex digits)
+    std::string_view rr_param;     // Record-Route parameter naming the backend, or empty
+    std::string_view source_host;  // the previous hop as seen on the wire (received/rport)
+    uint16_t source_port;
+    const char* tx_hex = nullptr;  // kTxHex digits of a transaction branch; null: stateless
+  };
+  bool Forward(const ForwardJob& job);
+  std::string_view BackendParam(int backend, char* out) const;
+
+  // Stateful mode (sip/proxy_stateful.cc).
+  // A request that belongs to a live transaction: a retransmission, the ACK of our non-2xx or a
+  // CANCEL. True when it was dealt with here; false: go on (a new transaction, or stateless).
+  bool OnRequestInTransaction(transports::UdpSocket& socket, const transports::Datagram& d,
+                              MethodIndex method, uint64_t key);
+  void StartTransaction(transports::UdpSocket& socket, const Listener& listener,
+                        const transports::Datagram& d, MethodIndex method, uint64_t key,
+                        const transports::SockAddr& to, int backend, bool balanced,
+                        uint32_t loop, bool skip_route);
+  void OnTransactionResponse(const transports::Datagram& d, std::string_view tx_hex);
+  bool StartTry(ProxyTxn* t, const Message& request, const transports::SockAddr& to);
+  // Forwards the held request as try `try_index` (its branch) to `to`.
+  bool ForwardTry(ProxyTxn* t, const Message& request, const transports::SockAddr& to,
+                  int try_index);
+  bool TryFailover(ProxyTxn* t, FailoverReason why);
+  void OnTryTimer(ProxyTxn* t);
+  static void TryTimerFired(engine::Timer* timer);
+  // Our own final answer to the caller (408, 487, 500), built from the held request.
+  void AnswerCaller(ProxyTxn* t, int status, std::string_view reason);
+  // Builds `status` for the request `msg` of `t`, sends it to the caller, keeps a copy.
+  bool SendOwnResponse(ProxyTxn* t, const Message& msg, int status, std::string_view reason);
+  void SendCancel(ProxyTxn* t);
+  // Sends `len` bytes of `data` (a stored copy) from a fresh pool slot.
+  bool SendCopy(transports::UdpSocket* socket, const sockaddr* to, socklen_t to_len,
+                std::span<const char> data);
+  const Message* ParseHeldRequest(ProxyTxn* t);
+  size_t OurVia(const ProxyTxn* t, int try_index, char* out, size_t cap) const;
+  void TxHex(const ProxyTxn* t, int try_index, char* out) const;
+  void ReleaseRequest(ProxyTxn* t);
+  void MaybeFinish(ProxyTxn* t);
+  ProxyTxn* TxnOf(const ClientTxn& c) { return &table_->At(c.id() / 2); }
+  transports::UdpSocket* ListenerSocket(const ProxyTxn* t);
   bool AddressedToUs(const Listener& listener) const;
   bool IsLoop(std::string_view loop_hex) const;
   int BackendBySource(const sockaddr* peer) const;
   void RecordLatency(const transports::Datagram& d);
   void RefreshBackendStates();
   void SignalBackend(const sockaddr* peer, PassiveSignal::Kind kind);
+  void SignalBackend(int backend, PassiveSignal::Kind kind);
+  // Where answers to a request go: its source, with the Via's port unless rport was asked for.
+  static void ReplyAddress(const Via& via, const sockaddr* peer, socklen_t peer_len,
+                           sockaddr_storage* to);
+  void StartTransactions();  // stateful mode: the table, its machines bound to this shard
+  void StopTransactions();   // cancels every timer and releases every held slot
 
   const ProxyShared& shared_;
   ProxyCounters* counters_;
@@ -214,6 +308,7 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   engine::QuotaTable quota_;
   engine::LogRateLimiter bad_request_log_{5, 20};
   engine::LogRateLimiter reject_log_{5, 20};
+  engine::LogRateLimiter failover_log_{5, 20};
   uint64_t next_log_flush_ms_ = 0;
   std::vector<engine::EndpointKey> quota_taken_;
   // This shard's copy of the health snapshot: 1 = may take new work / dialog requests.
@@ -223,6 +318,11 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink {
   PassiveSignalQueue* signals_;           // may be null
   std::vector<uint64_t> last_signal_ms_;  // per backend: rate limit of passive signals
   uint64_t now_ms_ = 0;                   // loop time, for the rate limit
+  // Stateful mode: null in stateless mode.
+  std::unique_ptr<ProxyTxnTable> table_;
+  std::unique_ptr<Message> held_msg_;     // a held request, parsed again when it is needed
+  std::vector<uint8_t> eligible_;         // scratch: backends a failover may choose
+  std::vector<uint8_t> failover_code_;    // indexed by status code: 1 = try the next backend
 };
 
 }  // namespace sipring::sip

@@ -81,13 +81,16 @@ class DaemonTest : public ::testing::Test {
       backends_.push_back({p, weights[i]});
       cfg += "[[backend]]\nuri = \"sip:127.0.0.1:" + std::to_string(p) + "\"\nname = \"b" +
              std::to_string(i) + "\"\nweight = " + std::to_string(weights[i]) + "\n";
+      const std::string scenario =
+          i < uas_scenarios_.size() ? uas_scenarios_[i] : uas_scenario_;
+      if (scenario.empty()) continue;  // the test serves this backend's port itself
       uas_.push_back(std::make_unique<Process>(
-          std::vector<std::string>{sipp_, "-sf", Scenario(uas_scenario_), "-i", "127.0.0.1", "-p", std::to_string(p),
+          std::vector<std::string>{sipp_, "-sf", Scenario(scenario), "-i", "127.0.0.1", "-p", std::to_string(p),
                                    "-nostdin", "-aa", "-trace_screen", "-screen_file",
                                    dir_.path() + "/uas" + std::to_string(i) + ".screen"},
           dir_.path() + "/uas" + std::to_string(i) + ".log"));
     }
-    cfg += "[balancer]\nalgorithm = \"" + algorithm + "\"\n";
+    cfg += "[balancer]\nalgorithm = \"" + algorithm + "\"\n" + balancer_extra_;
     cfg += "[admin]\naddress = \"127.0.0.1:" + std::to_string(admin_) + "\"\n";
     cfg += "[log]\nlevel = \"warn\"\n" + extra;
     const std::string path = dir_.Write("sipring.toml", cfg);
@@ -208,6 +211,10 @@ class DaemonTest : public ::testing::Test {
   std::string sipp_;
   // The backends' sipp scenario (tests/integration/scenarios/); set before Start().
   std::string uas_scenario_ = "uas_rr.xml";
+  // Per backend, overriding uas_scenario_; "" = no sipp: the test binds that port itself.
+  std::vector<std::string> uas_scenarios_;
+  // More [balancer] keys ("mode = ..."), written after the algorithm; set before Start().
+  std::string balancer_extra_;
   testing::TempDir dir_;
   uint16_t port_ = 0;
   uint16_t admin_ = 0;

@@ -105,7 +105,7 @@ conf::LoadOptions ConfigLoadOptions() {
     return absl::OkStatus();
   };
   o.available_transports = {conf::Transport::kUdp};
-  o.available_modes = {conf::ProxyMode::kStateless};
+  o.available_modes = {conf::ProxyMode::kStateless, conf::ProxyMode::kStateful};
   return o;
 }
 
@@ -160,6 +160,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Create(const conf::Config& confi
                         : -1;
   s.endpoint_quota = config.engine.endpoint_quota;
   s.instance_id = RandomInstanceId();
+  s.stateful = config.balancer.mode == conf::ProxyMode::kStateful;
+  s.timers.t1_ms = static_cast<uint32_t>(config.transactions.t1_ms.count());
+  s.timers.t2_ms = static_cast<uint32_t>(config.transactions.t2_ms.count());
+  s.timers.t4_ms = static_cast<uint32_t>(config.transactions.t4_ms.count());
+  s.max_transactions = config.transactions.max_per_shard;
+  s.per_try_timeout_ms = static_cast<uint32_t>(config.balancer.per_try_timeout_ms.count());
+  s.total_deadline_ms = static_cast<uint32_t>(config.balancer.total_deadline_ms.count());
+  s.failover_codes = config.balancer.failover_codes;
 
   d->shards_ = conf::EffectiveShards(config.engine);
   for (uint32_t i = 0; i < d->shards_; ++i) {
@@ -196,7 +204,10 @@ absl::Status Daemon::Run(int64_t stop_after_ms) {
   options.shard.pool.rx_main = e.buffers_per_shard;
   // The reserve ring is a provided-buffer ring too: a power of two.
   options.shard.pool.rx_reserve = e.reserve_buffers == 0 ? 0 : std::bit_floor(e.reserve_buffers);
-  options.shard.pool.tx = 64;          // second slots for inserted headers that did not fit
+  // Tx slots: second slots for inserted headers that did not fit; in stateful mode also every
+  // message the proxy makes itself (100 Trying, ACK, CANCEL, retransmissions), each held only
+  // until its send completes, so a loop turn's worth of INVITEs is the bound.
+  options.shard.pool.tx = shared_.stateful ? 1024 : 64;
   options.shard.pool.tx_reserve = 16;
   options.shard.pool.low_watermark = e.low_watermark;
   options.shard.pool.high_watermark = e.high_watermark;
@@ -367,6 +378,37 @@ std::string Daemon::Metrics() const {
   w.Counter("sipring_absorbed_acks_total",
             "ACKs for the proxy's own non-2xx answers (503, 400...), ended at the proxy.", {},
             sum(&sip::ProxyCounters::absorbed_acks));
+  if (shared_.stateful) {
+    w.Gauge("sipring_transactions", "Live transactions (stateful mode).", {},
+            sum(&sip::ProxyCounters::transactions_live));
+    w.Gauge("sipring_transactions_max", "Transaction limit, all shards together.", {},
+            uint64_t{shared_.max_transactions} * counters_.size());
+    w.Gauge("sipring_transaction_bytes", "Memory reserved per transaction (table entry and "
+            "store, without the request's buffer slot).", {},
+            uint64_t{sip::ProxyTxnTable::BytesPerEntry()});
+    w.Counter("sipring_transactions_total", "Transactions started.", {},
+              sum(&sip::ProxyCounters::transactions_started));
+    w.Counter("sipring_retransmissions_absorbed_total",
+              "Request retransmissions answered from their transaction, not forwarded.", {},
+              sum(&sip::ProxyCounters::retransmissions_absorbed));
+    w.Counter("sipring_retransmissions_sent_total", "Messages the proxy sent again (timers).",
+              {{"kind", "request"}}, sum(&sip::ProxyCounters::request_retransmissions));
+    w.Counter("sipring_retransmissions_sent_total", "Messages the proxy sent again (timers).",
+              {{"kind", "response"}}, sum(&sip::ProxyCounters::response_retransmissions));
+    for (size_t r = 0; r < sip::kFailoverReasonCount; ++r) {
+      w.Counter("sipring_failovers_total", "Requests sent on to another backend, by reason.",
+                {{"reason", sip::FailoverReasonName(static_cast<sip::FailoverReason>(r))}},
+                sum_at(&sip::ProxyCounters::failovers, r));
+    }
+    w.Counter("sipring_transaction_timeouts_total",
+              "Requests answered 408 by the proxy after every try went unanswered.", {},
+              sum(&sip::ProxyCounters::timeouts));
+    w.Counter("sipring_cancels_total", "Caller CANCELs matched to a transaction.", {},
+              sum(&sip::ProxyCounters::cancels));
+    w.Counter("sipring_transaction_not_stored_total",
+              "Responses or ACKs too large to keep for resending.", {},
+              sum(&sip::ProxyCounters::not_stored));
+  }
   for (size_t r = 0; r < sip::kRejectReasonCount; ++r) {
     w.Counter("sipring_rejected_total", "Requests answered by the proxy instead of forwarded.",
               {{"reason", sip::RejectReasonName(static_cast<sip::RejectReason>(r))}},

@@ -1,0 +1,204 @@
+// Stateful mode end to end: the real daemon with real sipp callers and backends (and, where a
+// test must count every datagram a backend gets, a plain UDP socket as the backend).
+#include <poll.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/daemon_fixture.h"
+
+namespace sipring::integration {
+namespace {
+
+class StatefulTest : public DaemonTest {
+ protected:
+  // Stateful, one shard; a short per-try timeout by default, so a hung backend costs 300 ms.
+  void StartStateful(std::vector<std::string> scenarios, const std::string& extra = "",
+                     int per_try_ms = 300) {
+    uas_scenarios_ = std::move(scenarios);
+    balancer_extra_ =
+        "mode = \"stateful\"\nper_try_timeout_ms = " + std::to_string(per_try_ms) + "\n";
+    std::vector<int> weights(uas_scenarios_.size(), 1);
+    Start("round-robin", weights, "shards = 1", extra);
+  }
+  double Metric(const std::string& name) {
+    const auto m = Metrics();
+    auto it = m.find(name);
+    return it == m.end() ? -1 : it->second;
+  }
+};
+
+// A caller that honours Record-Route, so ACK and BYE reach the backend that answered (after a
+// failover that is not the one the Call-ID hash would name).
+std::string Uac() { return "uac_routes.xml"; }
+
+// A backend that never answers INVITE: every call it gets goes on to the other one after the
+// per-try timeout, and every call completes.
+TEST_F(StatefulTest, HungBackendFailsOver) {
+  StartStateful({"uas_silent.xml", "uas_rr.xml"});
+  const auto r = RunUac({"-sf", Scenario(Uac())}, 100, 50, "uac");
+  EXPECT_EQ(r.rc, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, 100) << r.log;
+  EXPECT_EQ(r.counts.failed, 0) << r.log;
+  EXPECT_GT(Metric("sipring_failovers_total{reason=\"timeout\"}"), 0);
+  EXPECT_EQ(Metric("sipring_rejected_total{reason=\"no_backend\"}"), 0);
+}
+
+// A backend answering 503: the caller never sees it; the call goes to the other backend.
+TEST_F(StatefulTest, BackendAnswering503FailsOver) {
+  StartStateful({"uas_503.xml", "uas_rr.xml"});
+  const auto r = RunUac({"-sf", Scenario(Uac())}, 200, 100, "uac");
+  EXPECT_EQ(r.rc, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, 200) << r.log;
+  const double failovers = Metric("sipring_failovers_total{reason=\"status\"}");
+  EXPECT_GT(failovers, 0);
+  // The uac scenario would accept a 503 as a rejected call; the 200s at the good backend prove
+  // that every call was really connected there.
+  const std::vector<long> calls = UasCalls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[1], 200);
+  // Each 503 was ACKed hop by hop by sipring: the 503 backend ended every call well (UasCalls
+  // checks its failed count is 0).
+  EXPECT_EQ(calls[0], static_cast<long>(failovers));
+}
+
+// CANCEL while ringing (RFC 3261 §9, §16.10): sipring answers the caller's CANCEL, cancels the
+// backend's INVITE, relays its 487 and absorbs the caller's ACK.
+TEST_F(StatefulTest, CancelWhileRinging) {
+  StartStateful({"uas_cancel.xml", "uas_cancel.xml"});
+  const auto r = RunUac({"-sf", Scenario("uac_cancel.xml")}, 40, 20, "uac");
+  EXPECT_EQ(r.rc, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, 40) << r.log;
+  EXPECT_EQ(Metric("sipring_cancels_total"), 40);
+  // The callers' ACKs for the 487s end at sipring (hop by hop); the backends get sipring's own.
+  EXPECT_EQ(Metric("sipring_absorbed_acks_total"), 40);
+  const std::vector<long> calls = UasCalls();
+  EXPECT_EQ(calls[0] + calls[1], 40);
+}
+
+// A backend the test serves itself, to count every datagram it gets.
+class CountingBackend {
+ public:
+  explicit CountingBackend(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+  ~CountingBackend() { close(fd_); }
+  bool bound() const { return bound_; }
+  // Reads for `ms`; returns the requests (not health OPTIONS) that arrived, in order.
+  std::vector<std::string> Drain(int ms, sockaddr_in* from = nullptr) {
+    std::vector<std::string> out;
+    pollfd p{fd_, POLLIN, 0};
+    while (poll(&p, 1, ms) > 0) {
+      char buf[4096];
+      sockaddr_in peer{};
+      socklen_t len = sizeof(peer);
+      const ssize_t n =
+          recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&peer), &len);
+      if (n <= 0) break;
+      std::string m(buf, size_t(n));
+      if (m.rfind("OPTIONS sip:127.0.0.1", 0) == 0) continue;  // a health probe
+      if (from != nullptr) *from = peer;
+      out.push_back(std::move(m));
+    }
+    return out;
+  }
+  void Send(const std::string& m, const sockaddr_in& to) {
+    sendto(fd_, m.data(), m.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+  }
+
+ private:
+  int fd_ = -1;
+  bool bound_ = false;
+};
+
+std::string Invite(uint16_t proxy_port, const std::string& id) {
+  return "INVITE sip:bob@127.0.0.1:" + std::to_string(proxy_port) +
+         " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + id +
+         ";rport\r\nMax-Forwards: 70\r\nTo: <sip:bob@127.0.0.1>\r\nFrom: <sip:a@127.0.0.1>;tag=" +
+         id + "\r\nCall-ID: " + id + "\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:9>\r\n"
+         "Content-Length: 0\r\n\r\n";
+}
+
+// The reply to `request` from the backend: its Vias, From, To (+tag), Call-ID and CSeq.
+std::string Answer(const std::string& request, const std::string& status) {
+  std::string out = "SIP/2.0 " + status + "\r\n";
+  size_t at = request.find("\r\n") + 2;
+  while (at < request.size()) {
+    const size_t end = request.find("\r\n", at);
+    const std::string line = request.substr(at, end - at);
+    if (line.empty()) break;
+    for (const char* h : {"Via:", "From:", "Call-ID:", "CSeq:"}) {
+      if (line.rfind(h, 0) == 0) out += line + "\r\n";
+    }
+    if (line.rfind("To:", 0) == 0) out += line + ";tag=be\r\n";
+    at = end + 2;
+  }
+  return out + "Content-Length: 0\r\n\r\n";
+}
+
+// Caller retransmissions are answered from the transaction and reach the backend once: in
+// Proceeding (our 100 Trying again) and in Completed (the backend's final again).
+TEST_F(StatefulTest, RetransmissionsReachBackendOnce) {
+  // Health probes every 60 s: the silent test backend must not be called down mid-test.
+  StartStateful({""}, "[health]\ninterval_ms = 60000\ntimeout_ms = 1000\n");
+  CountingBackend backend(backends_[0].port);
+  ASSERT_TRUE(backend.bound());
+  const int caller = testing::MakeUdpClient(AF_INET, 300);
+  const std::string invite = Invite(port_, "rtx1");
+  const sockaddr_in proxy = Proxy();
+  auto send = [&](const std::string& m) {
+    sendto(caller, m.data(), m.size(), 0, reinterpret_cast<const sockaddr*>(&proxy),
+           sizeof(proxy));
+  };
+  auto recv_status = [&]() {
+    char buf[4096];
+    const ssize_t n = recv(caller, buf, sizeof(buf), 0);
+    return n > 0 ? StatusOf(std::string(buf, size_t(n))) : 0;
+  };
+  for (int i = 0; i < 3; ++i) send(invite);  // the original and two retransmissions
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(recv_status(), 100) << "copy " << i;
+  sockaddr_in from{};
+  const std::vector<std::string> got = backend.Drain(200, &from);  // < T1: no Timer A yet
+  ASSERT_EQ(got.size(), 1u) << "the backend must see the INVITE once";
+  backend.Send(Answer(got[0], "486 Busy Here"), from);
+  EXPECT_EQ(recv_status(), 486);
+  // The backend gets our hop-by-hop ACK for its 486.
+  const std::vector<std::string> ack = backend.Drain(200);
+  ASSERT_EQ(ack.size(), 1u);
+  EXPECT_EQ(ack[0].rfind("ACK ", 0), 0u) << ack[0];
+  // A late copy of the INVITE gets the 486 again from the transaction; the backend sees nothing.
+  send(invite);
+  EXPECT_EQ(recv_status(), 486);
+  EXPECT_TRUE(backend.Drain(200).empty());
+  EXPECT_EQ(Metric("sipring_retransmissions_absorbed_total"), 3);
+  close(caller);
+}
+
+// At the transaction limit new requests get 503 (transaction limit); nothing crashes, the
+// proxy still answers its pings, and the transactions end by their timeouts.
+TEST_F(StatefulTest, TransactionLimitGives503) {
+  // A per-try timeout beyond the test: no 408 arrives while we count the 503s.
+  StartStateful({""}, "[health]\ninterval_ms = 60000\ntimeout_ms = 1000\n"
+                      "[transactions]\nmax_per_shard = 4\n", /*per_try_ms=*/4000);
+  CountingBackend backend(backends_[0].port);  // never answers
+  const int caller = testing::MakeUdpClient(AF_INET, 300);
+  int rejected = 0;
+  for (int i = 0; i < 10; ++i) {
+    const std::string r = RoundTrip(caller, Options("someone", "lim" + std::to_string(i)));
+    if (StatusOf(r) == 503 && r.find("transaction limit") != std::string::npos) ++rejected;
+  }
+  // At least 6: the daemon's own self probe may hold one of the four entries.
+  EXPECT_GE(rejected, 6);
+  EXPECT_EQ(Ping(), 200);
+  EXPECT_EQ(Metric("sipring_rejected_total{reason=\"transaction_limit\"}"), rejected);
+  EXPECT_EQ(Metric("sipring_transactions"), 4);
+  close(caller);
+}
+
+}  // namespace
+}  // namespace sipring::integration
