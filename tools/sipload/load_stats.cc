@@ -48,7 +48,8 @@ namespace {
 struct StepAccumulator {
   StepReport report;
   engine::LogLinearHistogram latency = MakeLatencyHistogram();
-  uint64_t first_due = UINT64_MAX, last_due = 0;
+  engine::LogLinearHistogram send_lag = MakeLatencyHistogram();
+  uint64_t first_due = UINT64_MAX, last_due = 0, last_success = 0;
 
   void Add(const StepStats& s) {
     report.attempts += s.attempts;
@@ -60,23 +61,30 @@ struct StepAccumulator {
       report.bye_by_code[c] += s.bye_by_code[c];
     }
     latency.Add(s.latency_us);
+    send_lag.Add(s.send_lag_us);
     if (s.attempts) {
       first_due = std::min(first_due, s.first_due_ns);
       last_due = std::max(last_due, s.last_due_ns);
     }
+    last_success = std::max(last_success, s.last_success_ns);
   }
   // `rate` is the offered rate: with one call gap per shard added, the span of due times of
   // N calls at that rate is exactly N / rate, so a step cut short by --calls still reads right.
   StepReport Finish(double rate, double duration_s, int threads) {
     report.rate = rate;
     report.latency = Summarize(latency);
+    report.send_lag = Summarize(send_lag);
     double active_s = duration_s;
     if (report.attempts > 0 && last_due >= first_due && rate > 0) {
       active_s = std::min(duration_s, double(last_due - first_due) / 1e9 + double(threads) / rate);
     }
     report.duration_s = active_s;
     report.achieved_rate = active_s > 0 ? double(report.attempts) / active_s : 0;
-    report.goodput = active_s > 0 ? double(report.successes) / active_s : 0;
+    double completing_s = active_s;
+    if (report.successes > 0 && last_success > first_due && rate > 0) {
+      completing_s = std::max(active_s, double(last_success - first_due) / 1e9);
+    }
+    report.goodput = completing_s > 0 ? double(report.successes) / completing_s : 0;
     return report;
   }
 };
@@ -116,9 +124,11 @@ std::string StepJson(const StepReport& s) {
   return absl::StrFormat(
       "{\"offered_rate\": %.3f, \"duration_s\": %.3f, \"attempts\": %d, \"successes\": %d, "
       "\"failures\": %d, \"achieved_rate\": %.3f, \"goodput\": %.3f, \"failures_by_reason\": %s, "
-      "\"failures_by_code\": %s, \"bye_failures_by_code\": %s, \"latency_us\": %s}",
+      "\"failures_by_code\": %s, \"bye_failures_by_code\": %s, \"latency_us\": %s, "
+      "\"send_lag_us\": %s}",
       s.rate, s.duration_s, s.attempts, s.successes, s.failures, s.achieved_rate, s.goodput,
-      reasons, CodesJson(s.by_code), CodesJson(s.bye_by_code), LatencyJson(s.latency));
+      reasons, CodesJson(s.by_code), CodesJson(s.bye_by_code), LatencyJson(s.latency),
+      LatencyJson(s.send_lag));
 }
 
 std::string FailuresText(const StepReport& s) {
@@ -187,6 +197,7 @@ std::string UacReportText(const UacReport& r) {
   absl::StrAppend(&out, absl::StrFormat("  offered %.1f/s  achieved %.1f/s  goodput %.1f/s\n", t.rate,
                                         t.achieved_rate, t.goodput));
   absl::StrAppend(&out, "  latency ", LatencyText(t.latency), "\n");
+  absl::StrAppend(&out, "  send lag ", LatencyText(t.send_lag), "\n");
   if (r.steps.size() > 1) {
     for (size_t k = 0; k < r.steps.size(); ++k) {
       const StepReport& s = r.steps[k];

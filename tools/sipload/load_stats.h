@@ -58,9 +58,13 @@ struct StepStats {
   std::array<uint64_t, kMaxStatus> by_code{};      // kStatus failures by final code
   std::array<uint64_t, kMaxStatus> bye_by_code{};  // kByeStatus failures by final code
   engine::LogLinearHistogram latency_us = MakeLatencyHistogram();  // first request -> its 2xx
+  // How late each call went out after its due time (0 when on time or early): a load generator
+  // that cannot keep its schedule shows here, so a run it could not deliver is not taken for a
+  // proxy's result.
+  engine::LogLinearHistogram send_lag_us = MakeLatencyHistogram();
   uint64_t first_due_ns = 0;  // intended start of the step's first and last calls (monotonic)
   uint64_t last_due_ns = 0;
-  uint64_t last_end_ns = 0;   // when the step's last call ended (success or failure)
+  uint64_t last_success_ns = 0;  // when the step's last successful call completed
 };
 
 struct UacStats {
@@ -107,11 +111,14 @@ struct StepReport {
   double duration_s = 0;
   uint64_t attempts = 0, successes = 0, failures = 0;
   double achieved_rate = 0;   // attempts over the span of their intended starts
-  double goodput = 0;         // successes per second of the step
+  // Successes per second: over the span of due times, or, when calls completed later than that
+  // (a sipload that fell behind, answers delayed by overload), until the last one completed.
+  double goodput = 0;
   std::array<uint64_t, kFailReasonCount> by_reason{};
   std::array<uint64_t, kMaxStatus> by_code{};
   std::array<uint64_t, kMaxStatus> bye_by_code{};
   LatencySummary latency;
+  LatencySummary send_lag;
 };
 
 struct UacReport {

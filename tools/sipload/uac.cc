@@ -138,6 +138,7 @@ void UacApp::Launch(uint64_t due_ns, uint64_t now_ns) {
   StepStats& st = stats_.steps[step_];
   if (st.attempts == 0) st.first_due_ns = due_ns;
   st.last_due_ns = due_ns;
+  st.send_lag_us.Record(now_ns > due_ns ? (now_ns - due_ns) / 1000 : 0);
   ++st.attempts;
   stats_.attempts.Add();
   if (free_.empty()) {
@@ -446,7 +447,9 @@ void UacApp::OnResponse(transports::UdpSocket& socket, const sip::Message& msg,
 // ---- outcomes ----
 
 void UacApp::Succeed(Call& c) {
-  ++stats_.steps[c.step].successes;
+  StepStats& st = stats_.steps[c.step];
+  ++st.successes;
+  st.last_success_ns = engine::MonotonicNs();
   stats_.successes.Add();
   Release(c);
 }
