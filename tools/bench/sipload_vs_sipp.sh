@@ -5,8 +5,9 @@
 # ACK, BYE, 200; sipp's built-in "uac" scenario, sipload's "call") at the same fixed rate for the
 # same number of calls, in alternating rounds so machine noise hits both alike. The CPU of each
 # run is the generator's user+system time (GNU time, all threads), and the figure compared is
-# completed calls per CPU-second. sipp runs with its default 1 ms timer resolution; sipload with
-# its default 1 ms tick (--pace-us 1000).
+# completed calls per CPU-second. sipp runs with its defaults (1 ms timer resolution, and a wake-up
+# for every datagram); sipload twice, with its default 2 ms tick and with a 1 ms tick
+# (--pace-us 1000), so the tick's share of the difference shows.
 #
 #   tools/bench/sipload_vs_sipp.sh [--rate 3000] [--calls 30000] [--rounds 3] [--uas-tick-us 0]
 #                                  [--quick]
@@ -58,7 +59,7 @@ free_port() {
 PORT="$(free_port)"
 # Long enough for every round: each call takes 1/RATE s, plus slack for drains and start-up.
 RUN_LIMIT=$(( CALLS / RATE + 30 ))
-UAS_LIMIT=$(( (RUN_LIMIT + 5) * ROUNDS * 2 + 10 ))
+UAS_LIMIT=$(( (RUN_LIMIT + 5) * ROUNDS * 3 + 10 ))
 "$SIPLOAD" uas --listen "127.0.0.1:$PORT" --quiet --duration-s "$UAS_LIMIT" --tick-us "$UAS_TICK" >"$WORK/uas.out" 2>"$WORK/uas.err" &
 UAS_PID=$!
 for _ in $(seq 50); do grep -q listening "$WORK/uas.err" 2>/dev/null && break; sleep 0.1; done
@@ -76,10 +77,10 @@ run_sipp() {
   failed=$(sed -n 's/^ *Failed call *| *[0-9]* *| *\([0-9]*\).*/\1/p' "$screen" 2>/dev/null | tail -1)
   echo "${ok:-0} ${failed:-0} $(awk '{print $1 + $2}' "$WORK/time" 2>/dev/null || echo 0)"
 }
-run_sipload() {
+run_sipload() {  # [extra sipload flags]
   timeout -s KILL "$RUN_LIMIT" /usr/bin/time -o "$WORK/time" -f "%U %S" \
     "$SIPLOAD" uac --target "127.0.0.1:$PORT" --rate "$RATE" --calls "$CALLS" --timeout-ms 8000 \
-    --quiet --json >"$WORK/uac.json" 2>/dev/null || true
+    --quiet --json "$@" >"$WORK/uac.json" 2>/dev/null || true
   python3 - "$WORK/uac.json" "$WORK/time" <<'EOF'
 import json, sys
 try:
@@ -98,23 +99,31 @@ EOF
 
 printf "%s calls at %s calls/s, %s round(s), UAS sipload on 127.0.0.1:%s (tick %s us)\n" "$CALLS" "$RATE" \
   "$ROUNDS" "$PORT" "$UAS_TICK"
-printf "%-6s %-8s %10s %8s %8s %14s\n" round tool completed failed cpu_s calls/cpu-s
+printf "%-6s %-12s %10s %8s %8s %14s\n" round tool completed failed cpu_s calls/cpu-s
 status=0
-declare -a SIPP_RATES SIPLOAD_RATES
+declare -A PER
+TOOLS=(sipp sipload sipload-1ms)
 for round in $(seq "$ROUNDS"); do
-  for tool in sipp sipload; do
-    read -r ok failed cpu < <("run_$tool")
+  for tool in "${TOOLS[@]}"; do
+    case "$tool" in
+      sipp) read -r ok failed cpu < <(run_sipp) ;;
+      sipload) read -r ok failed cpu < <(run_sipload) ;;
+      sipload-1ms) read -r ok failed cpu < <(run_sipload --pace-us 1000) ;;
+    esac
     per=$(awk -v ok="$ok" -v cpu="$cpu" 'BEGIN { printf "%.0f", (cpu > 0 ? ok / cpu : 0) }')
-    printf "%-6s %-8s %10s %8s %8.2f %14s\n" "$round" "$tool" "$ok" "$failed" "$cpu" "$per"
+    printf "%-6s %-12s %10s %8s %8.2f %14s\n" "$round" "$tool" "$ok" "$failed" "$cpu" "$per"
     [ "$ok" -gt 0 ] && [ "$failed" -eq 0 ] || status=1
-    if [ "$tool" = sipp ]; then SIPP_RATES+=("$per"); else SIPLOAD_RATES+=("$per"); fi
+    PER[$tool]="${PER[$tool]:-} $per"
   done
 done
-median() { printf "%s\n" "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-SM=$(median "${SIPP_RATES[@]}")
-LM=$(median "${SIPLOAD_RATES[@]}")
-printf "median   sipp     %14s calls/cpu-s\n" "$SM"
-printf "median   sipload  %14s calls/cpu-s\n" "$LM"
-awk -v l="$LM" -v s="$SM" 'BEGIN { printf "ratio sipload/sipp: %.2fx calls per CPU-second\n", (s > 0 ? l / s : 0) }'
+median() { printf "%s\n" $1 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for tool in "${TOOLS[@]}"; do
+  printf "median   %-12s %14s calls/cpu-s\n" "$tool" "$(median "${PER[$tool]}")"
+done
+S=$(median "${PER[sipp]}")
+for tool in sipload sipload-1ms; do
+  awk -v l="$(median "${PER[$tool]}")" -v s="$S" -v t="$tool" \
+    'BEGIN { printf "ratio %s/sipp: %.2fx calls per CPU-second\n", t, (s > 0 ? l / s : 0) }'
+done
 [ "$status" -eq 0 ] || echo "sipload_vs_sipp: a run did not complete every call (see above)" >&2
 exit "$status"
