@@ -14,6 +14,7 @@ class Writer {
   explicit Writer(std::span<char> out) : p_(out.data()), end_(out.data() + out.size()) {}
 
   Writer& operator<<(std::string_view s) {
+    if (s.empty()) return *this;  // an empty view may have no data pointer at all (memcpy: UB)
     if (size_t(end_ - p_) < s.size()) {
       overflow_ = true;
       return *this;
