@@ -66,6 +66,8 @@ const char kUasUsage[] =
     "  --no-trying             no 100 Trying to INVITE\n"
     "  --duration-s S          stop after S seconds (default 3600; 0 = at a signal only)\n"
     "  --max-pending N         delayed answers held at once per thread (default 4096)\n"
+    "  --tick-us US            answer in ticks of US instead of at once (default 0): fewer\n"
+    "                          wake-ups, answers up to US later\n"
     "  --json                  print the report as JSON on stdout\n"
     "  --quiet                 no progress line each second\n"
     "  --pin                   pin shard i to CPU i\n";

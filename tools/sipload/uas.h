@@ -17,6 +17,10 @@
 // (the request is copied into a transmit slot, a wheel timer sends the answers). It does not
 // retransmit its 2xx: a lost 200 is recovered by the caller's INVITE retransmission.
 //
+// By default a datagram wakes the shard and is answered at once, as a backend should; with
+// --tick-us the shard works in ticks (ShardApp::NextWait), trading up to a tick of answer delay
+// for fewer wake-ups.
+//
 // It counts every request by method, and separately those it has seen before (same Call-ID,
 // CSeq, method and top Via branch: retransmissions), in a bounded two-generation set of hashes.
 //
