@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -237,10 +238,14 @@ io_uring_sqe* Ring::GetSqe() {
 int Ring::Submit() { return io_uring_submit(&ring_); }
 
 int Ring::SubmitAndWait(int64_t timeout_ms) {
-  if (timeout_ms < 0) return io_uring_submit(&ring_);
-  __kernel_timespec ts{.tv_sec = timeout_ms / 1000, .tv_nsec = (timeout_ms % 1000) * 1000000};
+  return SubmitAndWaitUs(timeout_ms < 0 ? -1 : timeout_ms * 1000, 1);
+}
+
+int Ring::SubmitAndWaitUs(int64_t timeout_us, unsigned min_completions) {
+  if (timeout_us < 0) return io_uring_submit(&ring_);
+  __kernel_timespec ts{.tv_sec = timeout_us / 1'000'000, .tv_nsec = (timeout_us % 1'000'000) * 1000};
   io_uring_cqe* cqe = nullptr;
-  return io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  return io_uring_submit_and_wait_timeout(&ring_, &cqe, std::max(1u, min_completions), &ts, nullptr);
 }
 
 bool Ring::CqOverflowed() const {

@@ -80,6 +80,9 @@ class Ring {
   // wait). Under DEFER_TASKRUN completions are only processed inside this call, so the loop must
   // come back here promptly. Returns the number submitted or a negative errno (-ETIME is normal).
   int SubmitAndWait(int64_t timeout_ms);
+  // The same with a microsecond timeout and a number of completions that ends the wait early
+  // (the CQ size at most): an app that works in ticks sleeps through single completions.
+  int SubmitAndWaitUs(int64_t timeout_us, unsigned min_completions);
   int Submit();
 
   // Calls fn(const io_uring_cqe&) for each ready completion, then advances the CQ once.

@@ -111,8 +111,10 @@ absl::Status Shard::Run(const std::function<void(const absl::Status&)>& started)
   }
 
   while (!stop_.load(std::memory_order_acquire)) {
-    const int64_t wait = timers_->MsUntilNext(kMaxWaitMs);
-    ring_->SubmitAndWait(wait);
+    const ShardApp::Wait app_wait = app_->NextWait();
+    int64_t wait_us = timers_->MsUntilNext(kMaxWaitMs) * 1000;
+    if (app_wait.max_us >= 0) wait_us = std::min(wait_us, app_wait.max_us);
+    ring_->SubmitAndWaitUs(wait_us, app_wait.min_completions);
     ring_->ForEachCompletion([this](const io_uring_cqe& cqe) { Dispatch(cqe); });
     const uint64_t now = NowMs();
     timers_->Advance(now);

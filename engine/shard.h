@@ -54,6 +54,17 @@ class ShardApp {
   virtual absl::Status Start(Shard& shard) = 0;
   // Once per loop turn, after completions were dispatched: flush batched work here.
   virtual void OnLoop(uint64_t /*now_ms*/) {}
+  // How the loop sleeps next: at most `max_us` (-1: no bound of the app's own; the timer wheel
+  // and the shard's heartbeat still bound it), until `min_completions` completions are ready.
+  // The default wakes for every completion, as a server must. A load generator that works in
+  // ticks asks for its next tick and many completions: the datagrams that arrive meanwhile are
+  // handled in one turn instead of a wake-up each (on a VM a wake-up costs more than the
+  // datagram).
+  struct Wait {
+    int64_t max_us = -1;
+    unsigned min_completions = 1;
+  };
+  virtual Wait NextWait() { return {}; }
   // Drain ordered: stop taking new work, finish what is held.
   virtual void OnDrain() {}
   // True when nothing admitted is still in progress (drain can end early).

@@ -12,6 +12,8 @@ PACKAGES=(
   systemd                    # systemd-analyze: the unit file test verifies sipring.service
   curl                       # the quick-start demo reads sipring's /metrics
   valgrind                   # callgrind instruction counts for per-message costs
+  kamailio                   # the incumbent proxy tools/bench/proxy_bench.py measures sipring against
+  gnuplot-nox                # proxy_bench.py's PNG (latency against rate, goodput under overload)
 )
 
 missing=()

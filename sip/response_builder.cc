@@ -1,5 +1,6 @@
 #include "sip/response_builder.h"
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 
@@ -52,9 +53,18 @@ struct Parts {
   bool add_tag = false;
   std::string_view tag;
   char derived_tag[kMaxToTagPrefix + 16];
-  char retry_after[12];
+  char retry_after[20];
   size_t retry_after_size = 0;
+  char cseq_number[20];
+  size_t cseq_number_size = 0;
+  char content_length[20];
+  size_t content_length_size = 0;
 };
+
+// Decimal digits of `v` into out[0..20); returns how many.
+size_t FormatDecimal(uint64_t v, char (&out)[20]) {
+  return static_cast<size_t>(std::to_chars(out, out + sizeof(out), v).ptr - out);
+}
 
 void Emit(const Message& req, const ResponseSpec& spec, const Parts& parts, Emitter* e) {
   e->Add("SIP/2.0 ");
@@ -66,6 +76,13 @@ void Emit(const Message& req, const ResponseSpec& spec, const Parts& parts, Emit
     e->Add("Via: ");
     e->Add(h->value);
     e->Add("\r\n");
+  }
+  if (spec.copy_record_route) {
+    for (const Header* h = req.Find(HeaderId::kRecordRoute); h != nullptr; h = req.NextSame(h)) {
+      e->Add("Record-Route: ");
+      e->Add(h->value);
+      e->Add("\r\n");
+    }
   }
   if (const Header* h = req.Find(HeaderId::kFrom)) {
     e->Add("From: ");
@@ -86,9 +103,20 @@ void Emit(const Message& req, const ResponseSpec& spec, const Parts& parts, Emit
     e->Add(h->value);
     e->Add("\r\n");
   }
-  if (const Header* h = req.Find(HeaderId::kCSeq)) {
+  if (parts.cseq_number_size > 0) {
+    e->Add("CSeq: ");
+    e->Add(std::string_view(parts.cseq_number, parts.cseq_number_size));
+    e->Add(" ");
+    e->Add(spec.cseq_method);
+    e->Add("\r\n");
+  } else if (const Header* h = req.Find(HeaderId::kCSeq)) {
     e->Add("CSeq: ");
     e->Add(h->value);
+    e->Add("\r\n");
+  }
+  if (!spec.contact.empty()) {
+    e->Add("Contact: ");
+    e->Add(spec.contact);
     e->Add("\r\n");
   }
   if (parts.retry_after_size > 0) {
@@ -104,7 +132,15 @@ void Emit(const Message& req, const ResponseSpec& spec, const Parts& parts, Emit
     }
     e->Add("\r\n");
   }
-  e->Add("Content-Length: 0\r\n\r\n");
+  if (!spec.body.empty() && !spec.content_type.empty()) {
+    e->Add("Content-Type: ");
+    e->Add(spec.content_type);
+    e->Add("\r\n");
+  }
+  e->Add("Content-Length: ");
+  e->Add(std::string_view(parts.content_length, parts.content_length_size));
+  e->Add("\r\n\r\n");
+  e->Add(spec.body);
 }
 
 }  // namespace
@@ -182,16 +218,13 @@ BuildResult BuildResponse(const Message& req, const ResponseSpec& spec, std::spa
     }
   }
   if (spec.retry_after >= 0) {
-    char digits[12];
-    size_t n = 0;
-    unsigned v = static_cast<unsigned>(spec.retry_after);
-    do {
-      digits[n++] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    } while (v != 0);
-    for (size_t i = 0; i < n; ++i) parts.retry_after[i] = digits[n - 1 - i];
-    parts.retry_after_size = n;
+    parts.retry_after_size = FormatDecimal(static_cast<unsigned>(spec.retry_after), parts.retry_after);
   }
+  // Without a parsed CSeq there is no number to pair with the new method: echo the raw CSeq.
+  if (!spec.cseq_method.empty() && req.Find(HeaderId::kCSeq) != nullptr && !req.cseq.method.empty()) {
+    parts.cseq_number_size = FormatDecimal(req.cseq.number, parts.cseq_number);
+  }
+  parts.content_length_size = FormatDecimal(spec.body.size(), parts.content_length);
 
   Emitter measure(out.data(), out.size(), /*write=*/false);
   Emit(req, spec, parts, &measure);

@@ -13,7 +13,8 @@
 //
 // Best effort: it works on a request that only partly parsed. It copies the raw values of the
 // headers the parser indexed (Message::headers), so a request with a bad CSeq still gets its
-// CSeq echoed; headers that are missing are left out. Without any Via there is nowhere to send
+// CSeq echoed (a cseq_method override needs the parsed number); headers that are missing are left
+// out. Without any Via there is nowhere to send
 // a response: kNoVia, and the caller drops the request.
 //
 // In place: `out` may be the request's own buffer (answering from the RX slot without another
@@ -53,6 +54,16 @@ struct ResponseSpec {
   std::string_view to_tag_prefix;
   int retry_after = -1;      // >= 0: add "Retry-After: N" (503, 480...)
   std::span<const std::string_view> unsupported;  // non-empty: add "Unsupported: a, b" (420)
+  // What a UAS adds (tools/sipload answers as a backend):
+  // copy every Record-Route of the request, in order: a UAS's dialog-creating responses must
+  // (RFC 3261 §12.1.1), so the caller's ACK and BYE come back through the proxy.
+  bool copy_record_route = false;
+  std::string_view contact;      // non-empty: "Contact: <contact>" (§12.1.1, 18x/2xx to INVITE)
+  // Non-empty: written instead of the request's CSeq method, with its number: the 487 for the
+  // INVITE that a CANCEL ended is built from the CANCEL (§9.2: same number, method INVITE).
+  std::string_view cseq_method;
+  std::string_view content_type;  // with `body`: "Content-Type: ..." (a 200's SDP answer)
+  std::string_view body;          // non-empty: sent after the headers, Content-Length sized to it
 };
 
 enum class BuildError {

@@ -60,6 +60,45 @@ TEST(ShardGroupTest, StartsRunsTimersAndDrainsWhenIdle) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
+// Queues a NOP every loop turn (its completion is ready at once) and waits as told.
+class NopApp : public ShardApp {
+ public:
+  NopApp(ShardApp::Wait wait, std::atomic<int>* turns) : wait_(wait), turns_(turns) {}
+  absl::Status Start(Shard& shard) override {
+    shard_ = &shard;
+    return absl::OkStatus();
+  }
+  void OnLoop(uint64_t) override {
+    turns_->fetch_add(1);
+    io_uring_prep_nop(shard_->ring().GetSqe());  // user_data 0: no handler, dropped
+  }
+  Wait NextWait() override { return wait_; }
+
+ private:
+  Wait wait_;
+  std::atomic<int>* turns_;
+  Shard* shard_ = nullptr;
+};
+
+TEST(ShardGroupTest, AppChoosesHowTheLoopWaits) {
+  auto turns_in = [](ShardApp::Wait wait) {
+    std::atomic<int> turns{0};
+    ShardGroup g({.shards = 1}, [&](int) { return std::make_unique<NopApp>(wait, &turns); });
+    EXPECT_TRUE(g.Start().ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    g.StopAll();
+    g.Join();
+    return turns.load();
+  };
+  // The default wakes for every completion: the loop spins on its own NOPs.
+  const int eager = turns_in({});
+  // Ticks of 10 ms that one completion does not end: about 20 turns in 200 ms.
+  const int ticking = turns_in({.max_us = 10'000, .min_completions = 64});
+  EXPECT_GT(eager, 200);
+  EXPECT_GE(ticking, 5);
+  EXPECT_LE(ticking, 40) << "a single completion must not end a wait for 64";
+}
+
 TEST(ShardGroupTest, DrainDeadlineEndsABusyShard) {
   Probe p;
   ShardGroup g({.shards = 1}, [&](int) { return std::make_unique<TestApp>(&p, false); });

@@ -48,6 +48,80 @@ TEST(ResponseBuilderTest, BuildsRequiredHeaders) {
   for (int i = 0; i < 3; ++i) EXPECT_EQ(resp.vias[i].value, req.vias[i].value);
 }
 
+TEST(ResponseBuilderTest, UasAnswerCopiesRecordRouteAndCarriesContactAndBody) {
+  constexpr std::string_view kViaProxy =
+      "INVITE sip:bob@192.0.2.9 SIP/2.0\r\n"
+      "Record-Route: <sip:p2.example.com;lr>\r\n"
+      "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKp1\r\n"
+      "Record-Route: <sip:p1.example.com;lr;sr-be=b0>, <sip:p0.example.com;lr>\r\n"
+      "To: <sip:bob@192.0.2.9>\r\n"
+      "From: <sip:alice@192.0.2.1>;tag=88\r\n"
+      "Call-ID: rr1\r\n"
+      "CSeq: 7 INVITE\r\n"
+      "Content-Length: 0\r\n\r\n";
+  Message req;
+  ASSERT_EQ(Parse(kViaProxy, ParseLimits(), &req), ParseError::kOk);
+  ResponseSpec spec;
+  spec.status = 200;
+  spec.to_tag = "t1";
+  spec.copy_record_route = true;
+  spec.contact = "<sip:uas@192.0.2.9:5070>";
+  spec.content_type = "application/sdp";
+  spec.body = "v=0\r\n";
+  char out[1024];
+  BuildResult r = BuildResponse(req, spec, out);
+  ASSERT_EQ(r.error, BuildError::kOk);
+  EXPECT_EQ(std::string_view(out, r.size),
+            "SIP/2.0 200 OK\r\n"
+            "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bKp1\r\n"
+            "Record-Route: <sip:p2.example.com;lr>\r\n"
+            "Record-Route: <sip:p1.example.com;lr;sr-be=b0>, <sip:p0.example.com;lr>\r\n"
+            "From: <sip:alice@192.0.2.1>;tag=88\r\n"
+            "To: <sip:bob@192.0.2.9>;tag=t1\r\n"
+            "Call-ID: rr1\r\n"
+            "CSeq: 7 INVITE\r\n"
+            "Contact: <sip:uas@192.0.2.9:5070>\r\n"
+            "Content-Type: application/sdp\r\n"
+            "Content-Length: 5\r\n\r\n"
+            "v=0\r\n");
+  Message resp;
+  ASSERT_EQ(Parse(std::string_view(out, r.size), ParseLimits(), &resp), ParseError::kOk);
+  EXPECT_EQ(resp.record_route_count, 3);
+  EXPECT_EQ(resp.body, "v=0\r\n");
+
+  // Without copy_record_route the Record-Routes stay out (a 100, a BYE's 200).
+  spec = ResponseSpec();
+  spec.status = 100;
+  r = BuildResponse(req, spec, out);
+  ASSERT_EQ(r.error, BuildError::kOk);
+  EXPECT_EQ(std::string_view(out, r.size).find("Record-Route"), std::string_view::npos);
+}
+
+TEST(ResponseBuilderTest, CSeqMethodOverrideKeepsTheNumber) {
+  constexpr std::string_view kCancel =
+      "CANCEL sip:bob@192.0.2.9 SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKc1\r\n"
+      "To: <sip:bob@192.0.2.9>\r\n"
+      "From: <sip:alice@192.0.2.1>;tag=88\r\n"
+      "Call-ID: c1\r\n"
+      "CSeq: 4711 CANCEL\r\n"
+      "Content-Length: 0\r\n\r\n";
+  Message req;
+  ASSERT_EQ(Parse(kCancel, ParseLimits(), &req), ParseError::kOk);
+  ResponseSpec spec;
+  spec.status = 487;
+  spec.reason = "Request Terminated";
+  spec.cseq_method = "INVITE";
+  char out[1024];
+  const BuildResult r = BuildResponse(req, spec, out);
+  ASSERT_EQ(r.error, BuildError::kOk);
+  Message resp;
+  ASSERT_EQ(Parse(std::string_view(out, r.size), ParseLimits(), &resp), ParseError::kOk);
+  EXPECT_EQ(resp.status_code, 487);
+  EXPECT_EQ(resp.cseq.number, 4711u);
+  EXPECT_EQ(resp.cseq.method, "INVITE");
+}
+
 TEST(ResponseBuilderTest, ToTagRules) {
   Message req;
   ASSERT_EQ(Parse(kRequest, ParseLimits(), &req), ParseError::kOk);
