@@ -50,6 +50,26 @@ inline SippCounts ParseScreen(const std::string& screen) {
   return c;
 }
 
+// One message line of sipp's final screen, by its method or status ("INVITE", "200"; the first
+// such line): how many it sent or received, and the retransmissions among them (sent by a UAC,
+// or received as duplicates by a UAS). {-1, -1} when the line is missing.
+struct SippMessageCount {
+  long messages = -1;
+  long retransmissions = -1;
+};
+inline SippMessageCount ParseScreenMessage(const std::string& screen, const std::string& name) {
+  // "INVITE ---------->  100  12" (sent), "----------> INVITE  100  3" or
+  // "100 <----------  100  0" (received).
+  const std::regex line("(?:-+>\\s+" + name + "|" + name + "\\s+(?:-+>|<-+))\\s+(\\d+)\\s+(\\d+)");
+  std::smatch m;
+  SippMessageCount c;
+  if (std::regex_search(screen, m, line)) {
+    c.messages = std::stol(m[1]);
+    c.retransmissions = std::stol(m[2]);
+  }
+  return c;
+}
+
 class DaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -196,6 +216,11 @@ class DaemonTest : public ::testing::Test {
                                << uas_[i]->Output();
     }
     return out;
+  }
+
+  // UAS i's final screen (after UasCalls() made it quit).
+  std::string UasScreen(size_t i) {
+    return testing::ReadFile(dir_.path() + "/uas" + std::to_string(i) + ".screen");
   }
 
   long RssKb() {

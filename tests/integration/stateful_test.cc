@@ -2,6 +2,7 @@
 // test must count every datagram a backend gets, a plain UDP socket as the backend).
 #include <poll.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,41 @@ TEST_F(StatefulTest, CancelWhileRinging) {
   EXPECT_EQ(calls[0] + calls[1], 40);
 }
 
+// A lossy path between caller and proxy: sipp's caller drops 10% of what it sends and of what it
+// receives, so it retransmits INVITEs (its 100 Trying lost) and BYEs (the BYE or its 200 lost).
+// Every call completes, and each backend, counting with sipp's own screen, receives every INVITE
+// and BYE once: no retransmission of the caller's is forwarded twice.
+TEST_F(StatefulTest, LossyCallerRetransmissionsReachBackendOnce) {
+  StartStateful({"uas_rr.xml", "uas_rr.xml"});
+  const int calls = 200;
+  const auto r = RunUac({"-sf", Scenario("uac_lossy.xml"), "-lost", "10"}, calls, 50, "uac");
+  EXPECT_EQ(r.rc, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, calls) << r.log;
+  const SippMessageCount invites = ParseScreenMessage(r.log, "INVITE");
+  const SippMessageCount byes = ParseScreenMessage(r.log, "BYE");
+  ASSERT_GE(invites.retransmissions, 0) << r.log;
+  ASSERT_GE(byes.retransmissions, 0) << r.log;
+  // With 10% loss each way, 200 calls without a single retransmission would be a broken test.
+  EXPECT_GT(invites.retransmissions + byes.retransmissions, 10) << r.log;
+  const std::vector<long> answered = UasCalls();
+  ASSERT_EQ(answered.size(), 2u);
+  EXPECT_EQ(answered[0] + answered[1], calls);
+  long backend_invites = 0, backend_byes = 0;
+  for (size_t i = 0; i < 2; ++i) {
+    const std::string screen = UasScreen(i);
+    const SippMessageCount inv = ParseScreenMessage(screen, "INVITE");
+    const SippMessageCount bye = ParseScreenMessage(screen, "BYE");
+    EXPECT_EQ(inv.retransmissions, 0) << "UAS " << i << " got an INVITE twice:\n" << screen;
+    EXPECT_EQ(bye.retransmissions, 0) << "UAS " << i << " got a BYE twice:\n" << screen;
+    backend_invites += inv.messages;
+    backend_byes += bye.messages;
+  }
+  EXPECT_EQ(backend_invites, calls);
+  EXPECT_EQ(backend_byes, calls);
+  // The retransmissions that reached sipring inside a transaction were answered there.
+  EXPECT_GT(Metric("sipring_retransmissions_absorbed_total"), 0);
+}
+
 // A backend the test serves itself, to count every datagram it gets.
 class CountingBackend {
  public:
@@ -101,7 +137,8 @@ class CountingBackend {
           recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&peer), &len);
       if (n <= 0) break;
       std::string m(buf, size_t(n));
-      if (m.rfind("OPTIONS sip:127.0.0.1", 0) == 0) continue;  // a health probe
+      // Health probes, and the daemon's self probe of its data path, which a backend gets too.
+      if (m.rfind("OPTIONS ", 0) == 0) continue;
       if (from != nullptr) *from = peer;
       out.push_back(std::move(m));
     }
@@ -176,6 +213,112 @@ TEST_F(StatefulTest, RetransmissionsReachBackendOnce) {
   EXPECT_EQ(recv_status(), 486);
   EXPECT_TRUE(backend.Drain(200).empty());
   EXPECT_EQ(Metric("sipring_retransmissions_absorbed_total"), 3);
+  close(caller);
+}
+
+std::string Cancel(uint16_t proxy_port, const std::string& id) {
+  return "CANCEL sip:bob@127.0.0.1:" + std::to_string(proxy_port) +
+         " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + id +
+         ";rport\r\nMax-Forwards: 70\r\nTo: <sip:bob@127.0.0.1>\r\nFrom: <sip:a@127.0.0.1>;tag=" +
+         id + "\r\nCall-ID: " + id + "\r\nCSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n";
+}
+
+// The caller's ACK for a non-2xx final: the INVITE's branch, and the To tag of Answer().
+std::string AckForFinal(uint16_t proxy_port, const std::string& id) {
+  return "ACK sip:bob@127.0.0.1:" + std::to_string(proxy_port) +
+         " SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK" + id +
+         ";rport\r\nMax-Forwards: 70\r\nTo: <sip:bob@127.0.0.1>;tag=be\r\nFrom: <sip:a@127.0.0.1>;tag=" +
+         id + "\r\nCall-ID: " + id + "\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+}
+
+// "200 INVITE", "487 INVITE", "200 CANCEL": a response's status and CSeq method.
+std::string StatusAndMethod(const std::string& m) {
+  const size_t at = m.find("\r\nCSeq: ");
+  if (m.rfind("SIP/2.0 ", 0) != 0 || at == std::string::npos) return "?";
+  const size_t method = m.find(' ', at + 8) + 1;
+  return m.substr(8, 3) + " " + m.substr(method, m.find("\r\n", method) - method);
+}
+
+// A caller's CANCEL crossing a final response (RFC 3261 §9.2, §16.10): the CANCEL gets its own
+// 200 and changes nothing; the final the backend sent is what the caller gets, never a 487 of
+// ours; a CANCEL the proxy has already forwarded does not stop the 2xx that crossed it.
+TEST_F(StatefulTest, CancelCrossingTheFinal) {
+  StartStateful({""}, "[health]\ninterval_ms = 60000\ntimeout_ms = 1000\n");
+  CountingBackend backend(backends_[0].port);
+  ASSERT_TRUE(backend.bound());
+  const int caller = testing::MakeUdpClient(AF_INET, 300);
+  const sockaddr_in proxy = Proxy();
+  auto send = [&](const std::string& m) {
+    sendto(caller, m.data(), m.size(), 0, reinterpret_cast<const sockaddr*>(&proxy),
+           sizeof(proxy));
+  };
+  // What the caller gets within `ms`, as "status method" in arrival order.
+  auto received = [&](int ms) {
+    std::vector<std::string> out;
+    pollfd p{caller, POLLIN, 0};
+    while (poll(&p, 1, ms) > 0) {
+      char buf[4096];
+      const ssize_t n = recv(caller, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      out.push_back(StatusAndMethod(std::string(buf, size_t(n))));
+    }
+    return out;
+  };
+  auto count = [](const std::vector<std::string>& v, const std::string& what) {
+    return std::count(v.begin(), v.end(), what);
+  };
+  sockaddr_in from{};
+
+  // 1. The backend's 486 reaches the proxy first; the caller's CANCEL, sent before the 486
+  // reached it, gets 200 and goes no further: the backend sees only our ACK for its 486.
+  send(Invite(port_, "cx1"));
+  std::vector<std::string> got = backend.Drain(200, &from);
+  ASSERT_EQ(got.size(), 1u);
+  backend.Send(Answer(got[0], "486 Busy Here"), from);
+  ASSERT_EQ(backend.Drain(200).size(), 1u);  // our ACK: the 486 has passed the proxy
+  send(Cancel(port_, "cx1"));
+  std::vector<std::string> answers = received(200);
+  send(AckForFinal(port_, "cx1"));  // the caller reads its 486 and ACKs it (ending Timer G)
+  EXPECT_EQ(count(answers, "100 INVITE"), 1);
+  EXPECT_EQ(count(answers, "486 INVITE"), 1);
+  EXPECT_EQ(count(answers, "200 CANCEL"), 1);
+  EXPECT_EQ(count(answers, "487 INVITE"), 0);
+  got = backend.Drain(200);
+  EXPECT_TRUE(got.empty()) << "a CANCEL after the final must not go on: " << got[0];
+  EXPECT_TRUE(received(600).empty()) << "the ACK ended the 486's retransmissions";
+
+  // 2. The CANCEL reaches the proxy while the call rings and goes on to the backend, whose 200 to
+  // the INVITE was already on its way (it crosses our CANCEL): the caller gets that 200, and
+  // no 487; the backend's 200 to our CANCEL ends at the proxy.
+  send(Invite(port_, "cx2"));
+  got = backend.Drain(200, &from);
+  ASSERT_EQ(got.size(), 1u);
+  const std::string invite2 = got[0];
+  backend.Send(Answer(invite2, "180 Ringing"), from);
+  EXPECT_EQ(received(300), (std::vector<std::string>{"100 INVITE", "180 INVITE"}));
+  send(Cancel(port_, "cx2"));
+  got = backend.Drain(100);  // answered within T1: no retransmission of our CANCEL
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].rfind("CANCEL ", 0), 0u) << got[0];
+  backend.Send(Answer(invite2, "200 OK"), from);
+  backend.Send(Answer(got[0], "200 OK"), from);
+  EXPECT_EQ(received(300), (std::vector<std::string>{"200 CANCEL", "200 INVITE"}));
+
+  // 3. The 2xx reaches the proxy first: the INVITE transaction has ended with it, so the
+  // caller's late CANCEL matches nothing and is forwarded statelessly (§16.10); the backend's
+  // answer to it comes back, and the call stays up.
+  send(Invite(port_, "cx3"));
+  got = backend.Drain(200, &from);
+  ASSERT_EQ(got.size(), 1u);
+  backend.Send(Answer(got[0], "200 OK"), from);
+  EXPECT_EQ(received(300), (std::vector<std::string>{"100 INVITE", "200 INVITE"}));
+  send(Cancel(port_, "cx3"));
+  got = backend.Drain(200, &from);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].rfind("CANCEL ", 0), 0u) << got[0];
+  backend.Send(Answer(got[0], "200 OK"), from);
+  EXPECT_EQ(received(300), (std::vector<std::string>{"200 CANCEL"}));
+  EXPECT_EQ(Metric("sipring_cancels_total"), 2);  // 1 and 2: the third matched nothing
   close(caller);
 }
 
