@@ -265,7 +265,10 @@ void Proxy::OnLoop(uint64_t now_ms) {
   counters_->pool_free.Set(pool.free_main());
   counters_->pool_lowest_free.Set(pool.counters().lowest_free_main.Get());
   counters_->pool_enobufs.Set(pool.counters().enobufs.Get());
-  if (table_ != nullptr) counters_->transactions_live.Set(table_->size());
+  if (table_ != nullptr) {
+    counters_->transactions_live.Set(table_->size());
+    counters_->transactions_lingering.Set(table_->lingering());
+  }
 }
 
 void Proxy::Stop() {

@@ -137,7 +137,9 @@ struct ProxyCounters {
   engine::Counter absorbed_acks;  // ACKs for our own non-2xx answers, ended here
   // Stateful mode.
   engine::Counter transactions_live;        // gauge, published once per loop turn
+  engine::Counter transactions_lingering;   // gauge: of those, finished and only absorbing
   engine::Counter transactions_started;
+  engine::Counter transactions_reclaimed;   // lingering entries retired early for new requests
   engine::Counter retransmissions_absorbed; // request retransmissions answered from a transaction
   engine::Counter request_retransmissions;  // Timer A/E: requests sent again to a backend
   engine::Counter response_retransmissions; // responses sent again to a caller (G, or asked)
@@ -293,7 +295,10 @@ class Proxy : public engine::ShardApp, public transports::UdpSocket::Sink, publi
   void GiveUp(ProxyTxn* t);
   void TxHex(const ProxyTxn* t, int try_index, char* out) const;
   void ReleaseRequest(ProxyTxn* t);
+  // Frees the entry once every machine is done; marks it lingering once it only absorbs.
   void MaybeFinish(ProxyTxn* t);
+  // Ends the entry now, whatever its machines are doing (timers cancelled, slot released).
+  void Retire(ProxyTxn* t);
   ProxyTxn* TxnOf(const ClientTxn& c) { return &table_->At(c.id() / 2); }
   transports::UdpSocket* ListenerSocket(const ProxyTxn* t);
   bool AddressedToUs(const Listener& listener) const;

@@ -69,13 +69,7 @@ void Proxy::StopTransactions() {
   if (table_ == nullptr) return;
   for (uint32_t i = 0; i < table_->capacity(); ++i) {
     ProxyTxn& t = table_->At(i);
-    if (!t.in_use) continue;
-    t.server.Reset();
-    t.client.Reset();
-    t.cancel.Reset();
-    shard_->timers().Cancel(&t.try_timer);
-    ReleaseRequest(&t);
-    table_->Free(&t);
+    if (t.in_use) Retire(&t);
   }
 }
 
@@ -112,6 +106,14 @@ void Proxy::StartTransaction(UdpSocket& socket, const Listener& listener, const 
                              MethodIndex method, uint64_t key, const SockAddr& to, int backend,
                              bool balanced, uint32_t loop, bool skip_route) {
   ProxyTxn* t = table_->Allocate(key);
+  if (t == nullptr) {
+    // Full: a finished transaction that only absorbs retransmissions gives way to new work.
+    if (ProxyTxn* oldest = table_->OldestLingering()) {
+      Retire(oldest);
+      counters_->transactions_reclaimed.Add();
+      t = table_->Allocate(key);
+    }
+  }
   if (t == nullptr) {
     Reject(socket, d, RejectReason::kTransactionLimit, 503,
            "Service Unavailable (transaction limit)", shared_.retry_after_s);
@@ -246,8 +248,34 @@ UdpSocket* Proxy::ListenerSocket(const ProxyTxn* t) {
   return listeners_[t->listener].socket.get();
 }
 
+namespace {
+
+// Answered, and nothing left but absorbing retransmissions: the server has sent its final and
+// waits only for Timer J (non-INVITE) or I (INVITE, ACK received; an INVITE still waiting for its
+// ACK resends its final and is live), the clients are Completed (D, K) or done.
+bool OnlyAbsorbing(const ProxyTxn& t) {
+  using S = ServerTxn::State;
+  const S s = t.server.state();
+  const bool server = !t.server.active() || s == S::kConfirmed ||
+                      (s == S::kCompleted && !t.server.invite());
+  auto client = [](const ClientTxn& c) {
+    return !c.active() || c.state() == ClientTxn::State::kCompleted;
+  };
+  return t.final_sent && server && client(t.client) && client(t.cancel);
+}
+
+}  // namespace
+
 void Proxy::MaybeFinish(ProxyTxn* t) {
-  if (!t->in_use || t->server.active() || t->client.active() || t->cancel.active()) return;
+  if (!t->in_use) return;
+  if (!t->server.active() && !t->client.active() && !t->cancel.active()) {
+    Retire(t);
+  } else if (!t->lingering && OnlyAbsorbing(*t)) {
+    table_->Linger(t);
+  }
+}
+
+void Proxy::Retire(ProxyTxn* t) {
   shard_->timers().Cancel(&t->try_timer);
   ReleaseRequest(t);
   t->server.Reset();

@@ -50,8 +50,31 @@ void ProxyTxnTable::Unlink(ProxyTxn* t) {
   SIPRING_DCHECK(false);  // an entry in use is always on its chain
 }
 
+void ProxyTxnTable::Linger(ProxyTxn* t) {
+  if (!t->in_use || t->lingering) return;
+  const uint32_t self = IndexOf(t) + 1;
+  t->lingering = true;
+  t->linger_prev = linger_tail_;
+  t->linger_next = 0;
+  if (linger_tail_ != 0) {
+    entries_[linger_tail_ - 1].linger_next = self;
+  } else {
+    linger_head_ = self;
+  }
+  linger_tail_ = self;
+  ++lingering_;
+}
+
 void ProxyTxnTable::Free(ProxyTxn* t) {
   if (!t->in_use) return;
+  if (t->lingering) {
+    (t->linger_prev != 0 ? entries_[t->linger_prev - 1].linger_next : linger_head_) =
+        t->linger_next;
+    (t->linger_next != 0 ? entries_[t->linger_next - 1].linger_prev : linger_tail_) =
+        t->linger_prev;
+    t->lingering = false;
+    --lingering_;
+  }
   Unlink(t);
   t->in_use = false;
   t->next = free_head_;

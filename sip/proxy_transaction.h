@@ -21,6 +21,15 @@
 // Lookup by server-transaction key (§17.2.3) is a chained hash over the entries (intrusive next
 // index, power-of-two buckets); responses find their entry directly from the index in our branch.
 //
+// Lingering entries. Once a transaction has its final answer, its entry only absorbs
+// retransmissions until Timer J, I, D or K ends it: over UDP a BYE's entry stays 64 x T1 = 32 s,
+// so a table sized for live calls would fill with finished ones (max_per_shard / 32 s calls a
+// second). The owner marks such entries (Linger); they wait in a first-in first-out list, and when
+// the table is full the oldest is reclaimed for the new request (the owner retires it) rather
+// than the request getting 503. Only live transactions can fill the table; under that pressure
+// the absorbing window shrinks (a retransmission after reclaim is handled as a new request), and
+// the owner counts every reclaim.
+//
 // Ownership and threads: one table per shard, owned by its Proxy; every call on that shard's
 // thread.
 //
@@ -91,6 +100,9 @@ struct ProxyTxn : ProxyTxnRequest {
   engine::Timer try_timer;   // per-try timeout until the first response; then Timer C (INVITE)
   uint32_t generation = 0;   // bumped at each Allocate: a stale branch never matches a new use
   uint32_t next = 0;         // hash chain / free list (index + 1; 0 = end)
+  uint32_t linger_prev = 0;  // the lingering list (index + 1; 0 = end); kept by the table
+  uint32_t linger_next = 0;
+  bool lingering = false;
 };
 
 class ProxyTxnTable {
@@ -101,9 +113,17 @@ class ProxyTxnTable {
 
   // A free entry, indexed under `key`, with a new generation; nullptr when the table is full.
   ProxyTxn* Allocate(uint64_t key);
-  // Unindexes the entry and returns it to the free list. Its machines must be Reset and its
-  // request slot released by the caller first.
+  // Unindexes the entry (and takes it off the lingering list) and returns it to the free list.
+  // Its machines must be Reset and its request slot released by the caller first.
   void Free(ProxyTxn* t);
+  // Marks an entry in use as lingering (only absorbing retransmissions): it joins the end of
+  // the lingering list, once.
+  void Linger(ProxyTxn* t);
+  // The entry that has lingered longest, or nullptr: the one to retire when Allocate fails.
+  ProxyTxn* OldestLingering() {
+    return linger_head_ == 0 ? nullptr : &entries_[linger_head_ - 1];
+  }
+  uint32_t lingering() const { return lingering_; }
   // The entry in use with this key, or nullptr.
   ProxyTxn* Find(uint64_t key);
   // The entry at `index` if it is in use and the low kGenerationBits of its generation are
@@ -134,6 +154,9 @@ class ProxyTxnTable {
   uint32_t size_ = 0;
   uint32_t mask_;
   uint32_t free_head_ = 0;  // index + 1
+  uint32_t linger_head_ = 0;  // index + 1: oldest lingering entry
+  uint32_t linger_tail_ = 0;
+  uint32_t lingering_ = 0;
   std::unique_ptr<ProxyTxn[]> entries_;
   std::unique_ptr<char[]> store_;       // uninitialised on purpose (see the file comment)
   std::vector<uint32_t> buckets_;       // index + 1 of the chain head; 0 = empty

@@ -322,6 +322,22 @@ TEST_F(StatefulTest, CancelCrossingTheFinal) {
   close(caller);
 }
 
+// A table far smaller than the calls a second times Timer J: each call's BYE transaction lingers
+// 32 s after its 200 (Timer J, absorbing retransmissions), so without reclaiming those entries
+// the table would be full after a few calls and the rest would get 503. Finished entries give
+// way to new requests; every call completes and the reclaims are counted.
+TEST_F(StatefulTest, FinishedTransactionsGiveWayAtTheLimit) {
+  StartStateful({"uas_rr.xml", "uas_rr.xml"}, "[transactions]\nmax_per_shard = 8\n");
+  const auto r = RunUac({"-sf", Scenario(Uac())}, 60, 30, "uac");
+  EXPECT_EQ(r.rc, 0) << r.log;
+  EXPECT_EQ(r.counts.successful, 60) << r.log;
+  const std::vector<long> calls = UasCalls();
+  EXPECT_EQ(calls[0] + calls[1], 60) << "every call connected at a backend, none refused";
+  EXPECT_EQ(Metric("sipring_rejected_total{reason=\"transaction_limit\"}"), 0);
+  EXPECT_GE(Metric("sipring_transactions_reclaimed_total"), 60 - 8);
+  EXPECT_LE(Metric("sipring_transactions"), 8);
+}
+
 // At the transaction limit new requests get 503 (transaction limit); nothing crashes, the
 // proxy still answers its pings, and the transactions end by their timeouts.
 TEST_F(StatefulTest, TransactionLimitGives503) {

@@ -69,6 +69,37 @@ const std::string kInvite =
 
 // Server-transaction keys (RFC 3261 §17.2.3): ACK and CANCEL find their INVITE by branch and
 // sent-by; another method or branch is another transaction.
+// Entries marked lingering queue oldest first, once each; freeing one anywhere in the list
+// unlinks it; a reused entry starts outside the list.
+TEST(ProxyTxnTableTest, LingeringListIsFirstInFirstOut) {
+  ProxyTxnTable table(4);
+  ProxyTxn* t[4];
+  for (uint64_t k = 0; k < 4; ++k) t[k] = table.Allocate((k + 1) << 40);
+  EXPECT_EQ(table.OldestLingering(), nullptr);
+  table.Linger(t[2]);
+  table.Linger(t[0]);
+  table.Linger(t[3]);
+  table.Linger(t[2]);  // once only
+  EXPECT_EQ(table.lingering(), 3u);
+  EXPECT_EQ(table.OldestLingering(), t[2]);
+  table.Free(t[0]);  // from the middle
+  EXPECT_EQ(table.lingering(), 2u);
+  EXPECT_EQ(table.OldestLingering(), t[2]);
+  table.Free(t[2]);  // the head
+  EXPECT_EQ(table.OldestLingering(), t[3]);
+  ProxyTxn* reused = table.Allocate(9);
+  EXPECT_EQ(reused, t[2]);
+  EXPECT_FALSE(reused->lingering);
+  table.Linger(reused);
+  table.Free(t[3]);  // the head, then the only one left
+  EXPECT_EQ(table.OldestLingering(), reused);
+  table.Free(reused);
+  EXPECT_EQ(table.OldestLingering(), nullptr);
+  EXPECT_EQ(table.lingering(), 0u);
+  table.Free(t[1]);  // never lingered: the list is untouched
+  EXPECT_EQ(table.size(), 0u);
+}
+
 TEST(ServerKeyTest, MatchesPerRfc3261) {
   const Message invite = ParseOk(kInvite);
   std::string cancel = kInvite;

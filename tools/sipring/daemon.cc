@@ -381,6 +381,9 @@ std::string Daemon::Metrics() const {
   if (shared_.stateful) {
     w.Gauge("sipring_transactions", "Live transactions (stateful mode).", {},
             sum(&sip::ProxyCounters::transactions_live));
+    w.Gauge("sipring_transactions_lingering", "Of the live transactions, those answered and only "
+            "absorbing retransmissions (Timers J, I, D, K): reclaimed first at the limit.", {},
+            sum(&sip::ProxyCounters::transactions_lingering));
     w.Gauge("sipring_transactions_max", "Transaction limit, all shards together.", {},
             uint64_t{shared_.max_transactions} * counters_.size());
     w.Gauge("sipring_transaction_bytes", "Memory reserved per transaction (table entry and "
@@ -388,6 +391,10 @@ std::string Daemon::Metrics() const {
             uint64_t{sip::ProxyTxnTable::BytesPerEntry()});
     w.Counter("sipring_transactions_total", "Transactions started.", {},
               sum(&sip::ProxyCounters::transactions_started));
+    w.Counter("sipring_transactions_reclaimed_total",
+              "Finished transactions (only absorbing retransmissions) retired before their timer "
+              "ended, to make room for new requests at the transaction limit.", {},
+              sum(&sip::ProxyCounters::transactions_reclaimed));
     w.Counter("sipring_retransmissions_absorbed_total",
               "Request retransmissions answered from their transaction, not forwarded.", {},
               sum(&sip::ProxyCounters::retransmissions_absorbed));
